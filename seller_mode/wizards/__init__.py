@@ -1,0 +1,1 @@
+from . import seller_share_wizard
