@@ -347,8 +347,12 @@ class SellerStore(models.Model):
         storable = products.filtered("is_storable")
         free = {}
         if storable and self.location_ids:
-            located = storable.with_context(location=self.location_ids.ids, compute_child=True)
-            free = {p.id: p.free_qty for p in located}
+            groups = self.env["stock.quant"].sudo()._read_group(
+                [("product_id", "in", storable.ids), ("location_id", "child_of", self.location_ids.ids)],
+                ["product_id"],
+                ["quantity:sum", "reserved_quantity:sum"],
+            )
+            free = {product.id: quantity - reserved for product, quantity, reserved in groups}
         result = {}
         for product in products:
             if not product.is_storable:

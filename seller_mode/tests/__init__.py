@@ -1,0 +1,5 @@
+from . import test_prices
+from . import test_allocation
+from . import test_share_rules
+from . import test_stock_change
+from . import test_access
