@@ -119,6 +119,10 @@ class WooCommerceEmulator(Emulator):
         self._pending = {}  # (site, webhook id, resource id) -> True while a delivery is queued
         self._delivery_counter = 0
         self._random = random.Random("%s:woocommerce" % seed)
+        # Guards _pending, _random and _delivery_counter. Taken while a site
+        # lock may be held, so it must never wait for a site lock itself
+        # (self.lock, held by reset(), does).
+        self._wlock = threading.Lock()
 
     # ================================================================ public API
     def start(self):
@@ -135,6 +139,7 @@ class WooCommerceEmulator(Emulator):
                 seed = int(hashlib.sha256(("%s:%s" % (self.seed, name)).encode()).hexdigest()[:12], 16)
                 site = Site(name, self.site_url(name), self.site_url(name, tls=True), seed, currency)
                 self.sites[name] = site
+                self.faults(name)
                 with site.lock:
                     site.create_key("read_write", "Seller Mode (emulator)", initial=True)
                     self._flush(site)
@@ -238,7 +243,8 @@ class WooCommerceEmulator(Emulator):
     def reset_state(self):
         """Empty every site (keeping the sites and their first key pair)."""
         with self.lock:
-            self._pending.clear()
+            with self._wlock:
+                self._pending.clear()
             self._webhook_delay.clear()
             for site in self.sites.values():
                 with site.lock:
@@ -278,6 +284,10 @@ class WooCommerceEmulator(Emulator):
         return "<!doctype html><html><head><title>WooCommerce emulator</title></head><body><h1>WooCommerce emulator</h1>%s</body></html>" % "".join(rows)
 
     # ================================================================ helpers
+    def _fault_state(self, name):
+        state = self._faults.get(name)
+        return state if state is not None else self.faults(name)
+
     def _site(self, name):
         site = self.sites.get(name)
         if site is None:
@@ -306,21 +316,21 @@ class WooCommerceEmulator(Emulator):
         if setting is None:
             setting = (20.0, 60.0)
         if isinstance(setting, (tuple, list)):
-            with self.lock:
+            with self._wlock:
                 return self._random.uniform(float(setting[0]), float(setting[1]))
         return float(setting)
 
     def _schedule(self, site, hook, rid):
         pending_key = (site.name, hook["id"], rid)
-        with self.lock:
+        with self._wlock:
             # WooCommerce schedules one async delivery per (webhook, resource)
             # while one is already pending.
             if self._pending.get(pending_key):
                 return
             self._pending[pending_key] = True
-        copies = self.faults(site.name).webhook_copies()
+        copies = self._fault_state(site.name).webhook_copies()
         if copies == 0:
-            with self.lock:
+            with self._wlock:
                 self._pending.pop(pending_key, None)
             self.log.record(site.name, "webhook_dropped", hook["id"], {"topic": hook["topic"], "resource_id": rid})
             return
@@ -346,7 +356,7 @@ class WooCommerceEmulator(Emulator):
 
     def _body_builder(self, site, wid, resource, event, rid, headers, delivery, pending_key):
         def build():
-            with self.lock:
+            with self._wlock:
                 self._pending.pop(pending_key, None)
                 self._delivery_counter += 1
                 counter = self._delivery_counter
@@ -404,8 +414,8 @@ class WooCommerceEmulator(Emulator):
 
     def _sleep(self, site, cost, extra):
         seconds = extra
-        if cost and self.faults(site.name).latency_model:
-            with self.lock:
+        if cost and self._fault_state(site.name).latency_model:
+            with self._wlock:
                 seconds += cost * self._random.uniform(0.95, 1.05)
         self.simulate_latency(site.name, seconds)
 
@@ -431,7 +441,7 @@ class WooCommerceEmulator(Emulator):
         return json_response(exc.body(), status=exc.status, headers=headers)
 
     def _rest(self, site, request, route):
-        fault, extra = self.faults(site.name).draw()
+        fault, extra = self._fault_state(site.name).draw()
         if fault == "hang":
             time.sleep(extra)
             return None
@@ -444,7 +454,7 @@ class WooCommerceEmulator(Emulator):
                 {"code": "woocommerce_rest_too_many_requests", "message": "Too many requests. Please wait and try again.",
                  "data": {"status": 429}}, status=429, headers={"Retry-After": "2"})
         if fault == "error":
-            with self.lock:
+            with self._wlock:
                 pick = self._random.random()
             if pick < 0.5:
                 return json_response({

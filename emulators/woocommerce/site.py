@@ -623,7 +623,7 @@ class Site:
             "shipping_required": not record["virtual"],
             "shipping_taxable": record["tax_status"] in ("taxable", "shipping") and not record["virtual"],
             "shipping_class": record["shipping_class"],
-            "shipping_class_id": 0,
+            "shipping_class_id": "0",
             "reviews_allowed": record["reviews_allowed"],
             "average_rating": "0.00",
             "rating_count": 0,
@@ -698,7 +698,7 @@ class Site:
             "weight": record["weight"],
             "dimensions": dict(record["dimensions"]),
             "shipping_class": record["shipping_class"],
-            "shipping_class_id": 0,
+            "shipping_class_id": "0",
             "image": self.serialize_image(record["image"]) if record["image"] else None,
             "attributes": [{"id": a["id"], "name": a["name"], "option": a["option"]} for a in record["attributes"]],
             "menu_order": record["menu_order"],
@@ -1126,7 +1126,7 @@ class Site:
                 "subtotal": item["subtotal"], "subtotal_tax": "0.00", "total": item["total"], "total_tax": "0.00",
                 "taxes": [], "meta_data": [dict(m) for m in item["meta_data"]], "sku": item["sku"],
                 "price": float(item["total"]) / max(1, item["quantity"]),
-                "image": {"id": image["id"] if image else "", "src": image["src"] if image else ""},
+                "image": {"id": image["id"] if image else 0, "src": image["src"] if image else ""},
                 "parent_name": item["parent_name"],
             })
         needs_payment = order["status"] in ("pending", "failed") and total > 0
