@@ -256,7 +256,9 @@ class ShopifyEmulator(Emulator):
     # ------------------------------------------------------------ reset / snapshot / admin page
     def reset_state(self):
         options = dict(self._shop_options)
+        tokens = {t: info for t, info in self.tokens.items() if info["expires_at"] is None and not info["revoked"]}
         self._init_state()
+        self.tokens.update(tokens)
         self._time_offset = 0.0
         self._doc_cache.clear()
         for name, (plan, auto) in options.items():
@@ -264,8 +266,9 @@ class ShopifyEmulator(Emulator):
             self._shop_options[name] = (plan, auto)
 
     def reset(self):
-        """Clear everything: shops are recreated empty, all tokens are gone
-        (call add_shop again for a token), faults and the log are cleared."""
+        """Clear everything: shops are recreated empty (same names, plans and
+        options, one default location), faults, the log and pending webhooks
+        are cleared; the tokens add_shop gave stay valid (OAuth tokens go)."""
         super().reset()
 
     def state_snapshot(self, tenant=None):

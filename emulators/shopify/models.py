@@ -205,7 +205,7 @@ class InventoryLevel(Obj):
     isActive = True
 
     def __init__(self, shop, item, location, now):
-        super().__init__(shop, location.num, now)
+        super().__init__(shop, shop.emu.new_id(), now)  # num: a unique key for cursors
         self.item = item
         self.location = location
         self.available = 0

@@ -1001,9 +1001,9 @@ class ShopState:
             if li.variant is not None:
                 lv = self.levels.get((li.variant.inventoryItem.num, location.num))
                 if lv is not None:
-                    take = min(q, lv.committed)
-                    lv.committed -= take
-                    lv.available -= (q - take) if li.variant.inventoryItem.tracked and take < q and False else 0
+                    # shipped goods leave on_hand: the committed part goes
+                    # (an order that bypassed inventory committed nothing)
+                    lv.committed -= min(q, lv.committed)
                     self.touch(lv, lv.item)
             if fo not in f.fo_list:
                 f.fo_list.append(fo)

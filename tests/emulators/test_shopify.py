@@ -853,3 +853,25 @@ def test_admin_page_state_and_cli(emu):
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_deterministic_under_a_seed_and_reset_keeps_shops():
+    runs = []
+    for _ in range(2):
+        e = ShopifyEmulator(port=0, seed=3, round_trip_ms=0).start()
+        try:
+            token = e.add_shop("det-a", plan="advanced")
+            e.set_faults("det-a", latency_model=False)
+            loc = first_location(e, "det-a", token)
+            pid = data(gql(e, "det-a", token, PRODUCT_SET, {"input": shirt(loc, prefix="DET")}))["productSet"]["product"]["id"]
+            runs.append((token, loc, pid))
+            e.reset()
+            assert e.state_snapshot("det-a")["products"] == []
+            body = gql(e, "det-a", token, "{ shop { name } }")  # add_shop's token survives a reset
+            assert body["data"]["shop"]["name"] == "det-a"
+            assert body["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 4000
+            assert e.log.rows(tenant="det-a", kind="product_set") == []
+        finally:
+            e.stop()
+    assert runs[0] == runs[1]
+    assert ShopifyEmulator(seed=4).add_shop("det-a") != runs[0][0]
