@@ -853,6 +853,7 @@ def test_admin_page_state_and_cli(emu):
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+        proc.stdout.close()
 
 
 def test_deterministic_under_a_seed_and_reset_keeps_shops():
