@@ -555,10 +555,12 @@ def test_latency_model(emu, site):
     assert 1.5 <= elapsed <= 2.5, elapsed
     t0 = time.monotonic()
     api.get("products/%d" % created[0]["id"])
-    assert 0.035 <= time.monotonic() - t0 <= 0.2
+    single = time.monotonic() - t0
+    assert 0.035 <= single <= 0.5, single  # ~50 ms
     t0 = time.monotonic()
     assert len(api.get("products", params={"per_page": 100}).json()) == 100
-    assert 0.15 <= time.monotonic() - t0 <= 0.4
+    listing = time.monotonic() - t0
+    assert 0.15 <= listing <= 0.8, listing  # ~200 ms
 
 
 def test_deterministic_keys_and_reset():
