@@ -23,15 +23,16 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def odoo_command(db, extra):
+def odoo_command(db, extra, subcommand=None):
     return [
         sys.executable, "-m", "odoo",
+    ] + ([subcommand] if subcommand else []) + [
         "--db_host", os.environ.get("PGHOST", "127.0.0.1"),
         "--db_port", os.environ.get("PGPORT", "5432"),
         "--db_user", os.environ.get("PGUSER", "root"),
         "--addons-path", ROOT,
-        "--http-interface", "127.0.0.1",
         "-d", db,
+    ] + ([] if subcommand == "shell" else ["--http-interface", "127.0.0.1"]) + [
     ] + extra
 
 
