@@ -1,0 +1,20 @@
+"""Plain-Python clients of the retailer platforms (no Odoo import)."""
+
+from .base import (  # noqa: F401
+    AdapterError,
+    AuthError,
+    PermanentError,
+    RetryableError,
+    StoreAdapter,
+)
+
+
+def get_adapter(platform, url, credentials, timeout=10.0):
+    """The adapter of one store."""
+    if platform == "shopify":
+        from .shopify import ShopifyAdapter as cls
+    elif platform == "woocommerce":
+        from .woocommerce import WooCommerceAdapter as cls
+    else:
+        raise ValueError("unknown platform %r" % platform)
+    return cls(url, credentials, timeout=timeout)
