@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "Seller Mode",
     "website": "https://github.com/seller-mode/seller_mode",
-    "depends": ["stock", "sale_stock", "portal", "queue_job"],
+    "depends": ["stock", "sale_stock", "stock_delivery", "portal", "queue_job"],
     "external_dependencies": {"python": ["ShopifyAPI", "WooCommerce", "requests"]},
     "data": [
         "security/seller_mode_security.xml",
@@ -24,6 +24,10 @@
         "views/product_product_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sale_order_views.xml",
+        "views/stock_picking_views.xml",
+        "views/seller_webhook_event_views.xml",
+        "report/report_blind_deliveryslip.xml",
         "views/seller_mode_menus.xml",
     ],
     "demo": [

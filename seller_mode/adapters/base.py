@@ -210,12 +210,18 @@ class StoreAdapter:
         """Set products to draft (or delete them). Returns {remote_id: error or None}."""
         raise NotImplementedError
 
-    def read_prices(self, remote_variant_ids):
-        """{remote variant id: price text}"""
+    def read_prices(self, refs):
+        """{price ref: price text}. A price ref is the Shopify variant gid, or
+        WooCommerce "product_id" / "product_id/variation_id"."""
+        raise NotImplementedError
+
+    def webhook_prices(self, payload):
+        """{price ref: price text} read from a product webhook's payload
+        (only what it carries), so that echoes of our own writes cost nothing."""
         raise NotImplementedError
 
     def set_prices(self, prices):
-        """prices: {remote variant id: price text}; returns {id: error or None}."""
+        """prices: {price ref: price text}; returns {ref: error or None}."""
         raise NotImplementedError
 
     # -- stock

@@ -6,6 +6,11 @@ from . import seller_share
 from . import seller_share_variant
 from . import seller_stock_change
 from . import seller_sync_event
+from . import seller_webhook_event
 from . import product_template
 from . import product_product
 from . import stock_quant
+from . import product_pricelist_item
+from . import sale_order
+from . import sale_order_line
+from . import stock_picking

@@ -1,5 +1,9 @@
 from odoo import api, fields, models
 
+# Variant fields whose change alters what a store shows.
+CATALOG_FIELDS = {"active", "default_code", "barcode", "weight", "seller_variant_map_price", "image_variant_1920",
+                  "product_template_attribute_value_ids"}
+
 
 class ProductProduct(models.Model):
     _inherit = "product.product"
@@ -21,11 +25,20 @@ class ProductProduct(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         products = super().create(vals_list)
-        products.product_tmpl_id.seller_share_ids._seller_sync_variants()
+        shares = products.product_tmpl_id._seller_shares()
+        shares._seller_sync_variants()
+        shares._seller_mark_dirty()
         return products
 
     def write(self, vals):
         result = super().write(vals)
         if "active" in vals:
-            self.product_tmpl_id.seller_share_ids._seller_sync_variants()
+            self.product_tmpl_id._seller_shares()._seller_sync_variants()
+        if CATALOG_FIELDS & vals.keys():
+            self.product_tmpl_id._seller_shares()._seller_mark_dirty()
         return result
+
+    def _seller_sku(self):
+        """The SKU stores know this variant by: always text, never a number."""
+        self.ensure_one()
+        return str(self.default_code or "SM-%d" % self.id)

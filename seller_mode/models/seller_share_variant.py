@@ -1,5 +1,10 @@
 from odoo import fields, models
 
+from ..adapters.base import QtyItem
+
+# Items per request each platform takes.
+BATCH_SIZE = {"shopify": 250, "woocommerce": 100}
+
 
 class SellerShareVariant(models.Model):
     _name = "seller.share.variant"
@@ -15,9 +20,70 @@ class SellerShareVariant(models.Model):
     remote_variant_id = fields.Char(copy=False, readonly=True)
     remote_inventory_item_id = fields.Char(copy=False, readonly=True)
     last_pushed_qty = fields.Integer(copy=False, readonly=True)
+    qty_known = fields.Boolean(
+        copy=False, readonly=True, help="The store holds last_pushed_qty (set by us and acknowledged)."
+    )
     last_pushed_price = fields.Float(copy=False, readonly=True, digits="Product Price")
     last_pushed_at = fields.Datetime(copy=False, readonly=True)
+    retailer_price = fields.Float(
+        copy=False, readonly=True, digits="Product Price",
+        help="A price the retailer set in its store within the allowed range: kept by later pushes.",
+    )
 
     _share_product_unique = models.Constraint(
         "UNIQUE(share_id, product_id)", "A variant appears once in a shared product."
     )
+
+    def _seller_price_ref(self):
+        """How the store's adapter names this variant's price."""
+        self.ensure_one()
+        if self.share_id.store_id.platform == "woocommerce":
+            return self.remote_inventory_item_id
+        return self.remote_variant_id
+
+    def _seller_push_quantities(self, adapter, idempotency_key):
+        """Send the allocation of these variants to their store, never
+        resurrecting units the store sold meanwhile: each quantity is sent
+        with the value we last set; where the store's value moved (a sale
+        there, not yet imported), the units sold are taken off ours.
+        Returns (quantities acknowledged, requests, failures, stale)."""
+        store = self.store_id
+        store.ensure_one()
+        wanted = store._seller_available_qty(self.product_id)
+        todo = self.filtered(
+            lambda l: l.product_id.id in wanted and not (l.qty_known and l.last_pushed_qty == wanted[l.product_id.id])
+        )
+        if not todo:
+            return 0, 0, [], 0
+        by_ref = {line.remote_inventory_item_id: line for line in todo}
+        items = [
+            QtyItem(ref=line.remote_inventory_item_id, qty=wanted[line.product_id.id],
+                    expected_previous=line.last_pushed_qty if line.qty_known else None)
+            for line in todo
+        ]
+        requests = -(-len(items) // BATCH_SIZE[store.platform])
+        results = adapter.set_quantities(items, idempotency_key=idempotency_key)
+        retry = []
+        for result in results:
+            line = by_ref[result.ref]
+            if result.stale:
+                sold = max((line.last_pushed_qty if line.qty_known else 0) - (result.store_value or 0), 0)
+                target = max(wanted[line.product_id.id] - sold, 0)
+                retry.append(QtyItem(ref=result.ref, qty=target, expected_previous=result.store_value))
+        stale = len(retry)
+        if retry:
+            requests += -(-len(retry) // BATCH_SIZE[store.platform])
+            results = [r for r in results if not r.stale] + adapter.set_quantities(
+                retry, idempotency_key=idempotency_key + "-stale")
+        now = fields.Datetime.now()
+        acknowledged, failed = 0, []
+        for result in results:
+            line = by_ref[result.ref]
+            if result.ok:
+                line.write({"last_pushed_qty": result.value, "qty_known": True, "last_pushed_at": now})
+                acknowledged += 1
+            else:
+                # Moved again (another sale): keep what we last set, so the next
+                # try counts every unit sold since.
+                failed.append("%s: %s" % (line.product_id._seller_sku(), result.error or "stale"))
+        return acknowledged, requests, failed, stale

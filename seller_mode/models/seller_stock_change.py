@@ -1,6 +1,12 @@
-from odoo import api, fields, models
+import logging
+from functools import partial
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.modules.registry import Registry
 
 from ..fields import BigInteger
+
+_logger = logging.getLogger(__name__)
 
 PRECOMMIT_KEY = "seller_mode.changed_product_ids"
 
@@ -58,11 +64,42 @@ class SellerStockChange(models.Model):
             [sorted(product_ids)],
         )
         self.invalidate_model(["transaction_id", "changed_at"])
-        self.env["seller.stock.change"]._seller_after_changes(product_ids)
+        # Dispatch only once the rows are committed: a dispatcher that ran
+        # before would not see them, and would absorb nothing.
+        postcommit = self.env.cr.postcommit
+        if not postcommit.data.get(PRECOMMIT_KEY):
+            postcommit.data[PRECOMMIT_KEY] = True
+            postcommit.add(partial(_enqueue_dispatch, self.env.cr.dbname))
 
     @api.model
-    def _seller_after_changes(self, product_ids):
-        """Hook run after the journal is written: live stock dispatches from here."""
+    def _seller_enqueue_dispatch(self):
+        self.with_delay(
+            channel="root.seller_mode.stock",
+            identity_key="seller_mode.stock.dispatch",
+            description="Dispatch stock changes to stores",
+            priority=5,
+        )._seller_job_dispatch()
+
+    @api.model
+    def _seller_job_dispatch(self):
+        """Job: one stock job per connected store with changes past its
+        cursor (or asking for a full push). The stores' own jobs do the work."""
+        self.env.cr.execute(
+            """
+            SELECT st.id
+              FROM seller_store st
+             WHERE st.state = 'connected' AND st.active
+               AND (st.stock_revision > st.stock_pushed_revision
+                    OR EXISTS (SELECT 1
+                                 FROM seller_stock_change c
+                                 JOIN seller_share_variant v ON v.product_id = c.product_id AND v.active
+                                 JOIN seller_share s ON s.id = v.share_id AND s.active
+                                WHERE s.store_id = st.id AND c.transaction_id >= COALESCE(st.stock_cursor, 0)))
+            """
+        )
+        stores = self.env["seller.store"].browse([row[0] for row in self.env.cr.fetchall()])
+        stores._seller_enqueue_stock()
+        return "%d store(s)" % len(stores)
 
     @api.model
     def _seller_horizon(self):
@@ -94,3 +131,13 @@ class SellerStockChange(models.Model):
             [products.ids, store.stock_cursor or 0],
         )
         return self.env.cr.fetchone()[0]
+
+
+def _enqueue_dispatch(dbname):
+    """After a stock transaction committed: queue the dispatcher, in a
+    transaction of its own (absorbed by a dispatcher already waiting)."""
+    try:
+        with Registry(dbname).cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["seller.stock.change"]._seller_enqueue_dispatch()
+    except Exception:  # the change is journaled: reconciliation and the next change catch up
+        _logger.exception("seller_mode: could not queue the stock dispatcher")

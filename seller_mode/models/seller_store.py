@@ -1,13 +1,50 @@
+import json
+import logging
 import math
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
 
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+import psycopg2
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from .. import adapters
+from ..adapters.base import AdapterError, AuthError, RetryableError
 from ..fields import BigInteger
 
+_logger = logging.getLogger(__name__)
+
 MANAGER_GROUP = "seller_mode.group_seller_manager"
+SHOPIFY_TOPICS = [
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_CANCELLED",
+    "PRODUCTS_UPDATE",
+    "APP_UNINSTALLED",
+    "FULFILLMENT_ORDERS_FULFILLMENT_REQUEST_SUBMITTED",
+    "FULFILLMENT_ORDERS_CANCELLATION_REQUEST_SUBMITTED",
+]
+WOOCOMMERCE_TOPICS = ["order.created", "order.updated", "product.updated"]
+SHOPIFY_SCOPES = (
+    "read_products,write_products,read_inventory,write_inventory,read_locations,"
+    "read_assigned_fulfillment_orders,write_assigned_fulfillment_orders,read_orders,"
+    "read_merchant_managed_fulfillment_orders,write_fulfillments"
+)
+# Products pushed per catalog job: one job is one short transaction, and a
+# store with thousands of shares drains them job after job (resumable).
+CATALOG_BATCH = {"shopify": 25, "woocommerce": 100}
+# Store fields whose change alters every shared variant's quantity.
+STOCK_FIELDS = {"location_ids", "stock_share_percent", "stock_buffer", "stock_max", "untracked_policy",
+                "untracked_qty"}
+# Store fields whose change alters the prices or content every share shows.
+PRICE_FIELDS = {"pricelist_id", "retail_pricelist_id", "retail_range_down_percent", "retail_range_up_percent",
+                "content_policy"}
 
 
 class SellerStore(models.Model):
@@ -60,6 +97,18 @@ class SellerStore(models.Model):
     consumer_key = fields.Char(groups=MANAGER_GROUP, copy=False, help="WooCommerce REST consumer key.")
     consumer_secret = fields.Char(groups=MANAGER_GROUP, copy=False)
     webhook_secret = fields.Char(groups=MANAGER_GROUP, copy=False)
+    connect_token = fields.Char(
+        groups=MANAGER_GROUP, copy=False, help="One-time token of a pending self-service connection."
+    )
+
+    # -- what the store told us when it was connected
+    shop_domain = fields.Char(copy=False, readonly=True, index=True, help="Shopify: name.myshopify.com.")
+    remote_location_id = fields.Char(
+        copy=False, readonly=True, help="Shopify: the location of our fulfillment service, where our stock lives."
+    )
+    remote_currency = fields.Char(copy=False, readonly=True)
+    connected_at = fields.Datetime(copy=False, readonly=True)
+    order_cursor = fields.Char(copy=False, readonly=True, help="Where the order poller resumes.")
 
     # -- prices
     pricelist_id = fields.Many2one(
@@ -118,6 +167,9 @@ class SellerStore(models.Model):
         help="Quantity sent for products whose stock Odoo does not track.",
     )
     untracked_qty = fields.Integer(string="Fixed Quantity", default=0)
+    stock_revision = fields.Integer(default=1, copy=False, readonly=True,
+                                    help="Bumped when every shared variant's quantity must be sent again.")
+    stock_pushed_revision = fields.Integer(copy=False, readonly=True)
     stock_cursor = BigInteger(
         copy=False,
         readonly=True,
@@ -146,11 +198,17 @@ class SellerStore(models.Model):
     # -- relations and counters
     share_ids = fields.One2many("seller.share", "store_id", string="Shared Products")
     sync_event_ids = fields.One2many("seller.sync.event", "store_id", string="Sync Events")
+    sale_order_ids = fields.One2many("sale.order", "seller_store_id", string="Orders")
+    order_count = fields.Integer(compute="_compute_order_count")
     share_count = fields.Integer(compute="_compute_share_counts")
     share_error_count = fields.Integer(compute="_compute_share_counts")
     sync_event_count = fields.Integer(compute="_compute_sync_event_count")
     last_sync_at = fields.Datetime(compute="_compute_last_sync", string="Last Successful Sync")
     color = fields.Integer(compute="_compute_color")
+    catalog_done = fields.Integer(compute="_compute_catalog_progress", string="Products Pushed")
+    catalog_total = fields.Integer(compute="_compute_catalog_progress", string="Products Shared")
+    catalog_progress = fields.Float(compute="_compute_catalog_progress", string="Catalog Progress (%)")
+    catalog_eta_minutes = fields.Float(compute="_compute_catalog_progress", string="Time Left (min)")
 
     # ------------------------------------------------------------ computes
     def _default_location_ids(self):
@@ -171,6 +229,13 @@ class SellerStore(models.Model):
             store.share_count = totals.get(store, 0)
             store.share_error_count = errors.get(store, 0)
 
+    def _compute_order_count(self):
+        counts = dict(
+            self.env["sale.order"]._read_group([("seller_store_id", "in", self.ids)], ["seller_store_id"], ["__count"])
+        )
+        for store in self:
+            store.order_count = counts.get(store, 0)
+
     def _compute_sync_event_count(self):
         counts = dict(
             self.env["seller.sync.event"]._read_group([("store_id", "in", self.ids)], ["store_id"], ["__count"])
@@ -186,6 +251,20 @@ class SellerStore(models.Model):
         )
         for store in self:
             store.last_sync_at = last.get(store)
+
+    def _compute_catalog_progress(self):
+        Share = self.env["seller.share"]
+        for store in self:
+            total = Share.search_count([("store_id", "=", store.id)])
+            waiting = Share.search_count([("store_id", "=", store.id), ("push_pending", "=", True)])
+            store.catalog_total = total
+            store.catalog_done = total - waiting
+            store.catalog_progress = 100.0 * (total - waiting) / total if total else 100.0
+            recent = self.env["seller.sync.event"].search(
+                [("store_id", "=", store.id), ("kind", "=", "catalog"), ("count", ">", 0)], limit=5
+            )
+            per_product = sum(recent.mapped("duration_seconds")) / max(sum(recent.mapped("count")), 1)
+            store.catalog_eta_minutes = waiting * per_product / 60.0
 
     @api.depends("state")
     def _compute_color(self):
@@ -234,6 +313,10 @@ class SellerStore(models.Model):
         result = super().write(vals)
         if {"share_domain", "share_rule_active", "active"} & vals.keys():
             self._seller_apply_share_rules()
+        if PRICE_FIELDS & vals.keys():
+            self.env["seller.share"].search([("store_id", "in", self.ids)])._seller_mark_dirty()
+        if STOCK_FIELDS & vals.keys() or vals.get("state") == "connected":
+            self._seller_request_full_stock_push()
         return result
 
     # ------------------------------------------------------------ actions
@@ -242,6 +325,39 @@ class SellerStore(models.Model):
 
     def action_resume(self):
         self.filtered(lambda s: s.state == "paused").write({"state": "connected"})
+
+    def action_connect(self):
+        """Check the credentials and prepare the store (fulfillment service,
+        webhooks) in a job; the catalog push follows."""
+        for store in self:
+            if not store.url:
+                raise UserError(self.env._("Give %s its address first.", store.name))
+            store._seller_enqueue_connect()
+        return True
+
+    def action_test_connection(self):
+        return self.action_connect()
+
+    def action_push_catalog(self):
+        """Push every shared product again (e.g. after a manual change in the store)."""
+        self.env["seller.share"].search([("store_id", "in", self.ids)])._seller_mark_dirty()
+        return True
+
+    def action_retry_failed(self):
+        self.env["seller.share"].search([("store_id", "in", self.ids), ("state", "=", "error")])._seller_mark_dirty()
+        return True
+
+    def action_install_app(self):
+        """Shopify: install our app in the store (OAuth); WooCommerce: ask
+        the store for REST keys (key authorization)."""
+        self.ensure_one()
+        if not self.url:
+            raise UserError(self.env._("Give %s its address first.", self.name))
+        route = "shopify/install" if self.platform == "shopify" else "woocommerce/authorize"
+        return {"type": "ir.actions.act_url", "url": "/seller_mode/%s/%d" % (route, self.id), "target": "self"}
+
+    def action_disconnect(self):
+        self.write({"state": "disconnected"})
 
     def action_apply_share_rules(self):
         self._seller_apply_share_rules()
@@ -252,6 +368,17 @@ class SellerStore(models.Model):
         action["domain"] = [("store_id", "=", self.id)]
         action["context"] = {"default_store_id": self.id, "active_test": False}
         return action
+
+    def action_view_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action["domain"] = [("seller_store_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_poll_orders(self):
+        self._seller_enqueue_poll()
+        return True
 
     def action_view_sync_events(self):
         self.ensure_one()
@@ -388,3 +515,636 @@ class SellerStore(models.Model):
     def _seller_stock_horizon(self):
         """The cursor to store once the current changes are pushed."""
         return self.env["seller.stock.change"]._seller_horizon()
+
+    # ------------------------------------------------------------ platform
+    def _seller_adapter(self, refresh=True):
+        """The store's adapter: the only place credentials are read. With
+        ``refresh``, an expiring Shopify token is renewed first (network I/O:
+        jobs only; webhook checks pass refresh=False)."""
+        self.ensure_one()
+        store = self.sudo()
+        if store.platform == "shopify":
+            if refresh:
+                store._seller_refresh_token_if_needed()
+            params = self.env["ir.config_parameter"].sudo()
+            credentials = {
+                "access_token": store.access_token,
+                "api_key": params.get_param("seller_mode.shopify_api_key"),
+                "api_secret": params.get_param("seller_mode.shopify_api_secret"),
+                "location_id": store.remote_location_id,
+            }
+        else:
+            credentials = {
+                "consumer_key": store.consumer_key,
+                "consumer_secret": store.consumer_secret,
+                "webhook_secret": store.webhook_secret,
+                "verify_ssl": store._seller_verify_ssl(),
+            }
+        timeout = float(self.env["ir.config_parameter"].sudo().get_param("seller_mode.http_timeout", 20))
+        return adapters.get_adapter(store.platform, store.url, credentials, timeout=timeout)
+
+    def _seller_verify_ssl(self):
+        """A CA bundle for stores with a private certificate (e.g. an emulator)."""
+        return self.env["ir.config_parameter"].sudo().get_param("seller_mode.ca_bundle") or True
+
+    def _seller_refresh_token_if_needed(self):
+        """Shopify expiring offline tokens: refresh a few minutes before they expire."""
+        store = self.sudo()
+        if not (store.refresh_token and store.token_expires_at):
+            return
+        if store.token_expires_at > fields.Datetime.now() + timedelta(minutes=5):
+            return
+        from ..adapters import shopify as shopify_adapter
+
+        params = self.env["ir.config_parameter"].sudo()
+        answer = shopify_adapter.refresh_token(
+            store.url,
+            params.get_param("seller_mode.shopify_api_key"),
+            params.get_param("seller_mode.shopify_api_secret"),
+            store.refresh_token,
+            timeout=20,
+        )
+        store._seller_store_token(answer)
+
+    def _seller_store_token(self, answer):
+        """Keep a Shopify token answer (code exchange or refresh)."""
+        vals = {"access_token": answer["access_token"]}
+        if answer.get("refresh_token"):
+            vals["refresh_token"] = answer["refresh_token"]
+        if answer.get("expires_in"):
+            vals["token_expires_at"] = fields.Datetime.now() + timedelta(seconds=int(answer["expires_in"]))
+        self.sudo().write(vals)
+
+    def _seller_new_connect_token(self, origin="backend"):
+        self.ensure_one()
+        token = "%s.%d.%s" % (origin, self.id, secrets.token_urlsafe(24))
+        self.sudo().connect_token = token
+        return token
+
+    @api.model
+    def _seller_from_connect_token(self, token):
+        """The store a one-time connection token was issued for."""
+        if not token or token.count(".") < 2:
+            return self.browse()
+        store_id = token.split(".")[1]
+        if not store_id.isdigit():
+            return self.browse()
+        store = self.sudo().browse(int(store_id)).exists()
+        if not store or not store.connect_token or not secrets.compare_digest(store.connect_token, token):
+            return self.browse()
+        return store
+
+    def _seller_connect_origin(self):
+        token = self.sudo().connect_token or ""
+        return token.split(".")[0] if token else "backend"
+
+    def _seller_after_connect_url(self):
+        """Where the person who started the connection comes back to."""
+        if self._seller_connect_origin() == "portal":
+            return "/my/seller/stores/%d?connected=1" % self.id
+        return "/odoo/action-seller_mode.seller_store_action/%d?connected=1" % self.id
+
+    def _seller_shop_matches(self, shop):
+        """The shop Shopify names in the callback is this store's."""
+        if not shop:
+            return False
+        expected = self.shop_domain or self._seller_expected_shop_domain()
+        return secrets.compare_digest(shop, expected)
+
+    def _seller_expected_shop_domain(self):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url or "")
+        if parts.hostname and parts.hostname.endswith(".myshopify.com"):
+            return parts.hostname
+        # A shop served under a path (an emulator or a proxy): /.../<name>
+        return "%s.myshopify.com" % parts.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def _seller_shopify_authorize_url(self, origin="backend"):
+        from ..adapters import shopify as shopify_adapter
+
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        api_key = params.get_param("seller_mode.shopify_api_key")
+        if not (api_key and params.get_param("seller_mode.shopify_api_secret")):
+            raise UserError(self.env._("Enter the Seller Mode Shopify app's client id and secret in the settings first."))
+        token = self._seller_new_connect_token(origin)
+        return shopify_adapter.authorize_url(
+            self.url, api_key, params.get_param("seller_mode.shopify_scopes", SHOPIFY_SCOPES),
+            self._seller_callback_base_url() + "/seller_mode/shopify/callback", token,
+        )
+
+    def _seller_woocommerce_authorize_url(self, origin="backend"):
+        from ..adapters import woocommerce as woocommerce_adapter
+
+        self.ensure_one()
+        token = self._seller_new_connect_token(origin)
+        base = self._seller_callback_base_url()
+        return woocommerce_adapter.authorize_url(
+            self.url, self.company_id.name + " (Seller Mode)", str(self.id),
+            "%s/seller_mode/woocommerce/return/%d" % (base, self.id),
+            "%s/seller_mode/woocommerce/keys/%s" % (base, token),
+        )
+
+    def _seller_callback_base_url(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return (params.get_param("seller_mode.callback_base_url") or self.get_base_url()).rstrip("/")
+
+    def _seller_enqueue_connect(self):
+        self.ensure_one()
+        self.with_delay(
+            channel="root.seller_mode.catalog",
+            identity_key="seller_mode.connect.%d" % self.id,
+            description="Connect store %s" % self.name,
+        )._seller_job_connect()
+
+    def _seller_job_connect(self):
+        """Job: verify the credentials, prepare the store, start the catalog push."""
+        self.ensure_one()
+        started = time.monotonic()
+        if self.platform == "woocommerce" and not self.sudo().webhook_secret:
+            self.sudo().webhook_secret = secrets.token_urlsafe(24)
+        try:
+            adapter = self._seller_adapter()
+            facts = adapter.verify()
+            topics = SHOPIFY_TOPICS if self.platform == "shopify" else WOOCOMMERCE_TOPICS
+            prepared = adapter.setup(self._seller_callback_base_url(), topics)
+        except AdapterError as exc:
+            return self._seller_handle_adapter_error(exc, "connect", started)
+        self.write({
+            "state": "connected",
+            "state_message": False,
+            "shop_domain": facts.get("domain") or self.shop_domain,
+            "remote_currency": facts.get("currency"),
+            "remote_location_id": prepared.get("location_id") or self.remote_location_id,
+            "connected_at": fields.Datetime.now(),
+        })
+        self._seller_log_event("connect", count=1, started=started, message=facts.get("name"))
+        self.message_post(body=self.env._("Connected to %s.", facts.get("name") or self.url))
+        self.env["seller.share"].search([("store_id", "=", self.id)])._seller_mark_dirty()
+        return "connected"
+
+    def _seller_handle_adapter_error(self, exc, kind, started, reference=None):
+        """What a job does when the store refuses: retry later, or put the store in error."""
+        if isinstance(exc, RetryableError):
+            raise RetryableJobError(str(exc), seconds=max(int(exc.wait), 1)) from exc
+        message = str(exc)
+        if isinstance(exc, AuthError):
+            self._seller_set_error(self.env._("The store refused our credentials: %s", message))
+        self._seller_log_event(kind, started=started, result="error", message=message, reference=reference)
+        return message
+
+    def _seller_set_error(self, message):
+        """Put the store in error and ask a manager to look; its jobs stop until then."""
+        for store in self:
+            already = store.state == "error"
+            store.write({"state": "error", "state_message": message})
+            if not already:
+                store.message_post(body=message)
+                manager = self.env.ref(MANAGER_GROUP).user_ids[:1]
+                store.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Store connection broken"),
+                    note=message,
+                    user_id=(manager or self.env.user).id,
+                )
+
+    def _seller_log_event(self, kind, count=0, batches=0, started=None, result="ok", message=None,
+                          reference=None, changed_at=None, lag_seconds=None):
+        """One line of the sync log. ``started`` is a time.monotonic() value."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        duration = time.monotonic() - started if started is not None else 0.0
+        return self.env["seller.sync.event"].sudo().create({
+            "store_id": self.id,
+            "kind": kind,
+            "count": count,
+            "batches": batches,
+            "started_at": now - timedelta(seconds=duration),
+            "acknowledged_at": now if result != "error" else False,
+            "duration_seconds": duration,
+            "changed_at": changed_at,
+            "lag_seconds": lag_seconds if lag_seconds is not None else 0.0,
+            "result": result,
+            "message": message,
+            "reference": reference,
+        })
+
+    # ------------------------------------------------------------ catalog push
+    def _seller_enqueue_catalog(self):
+        for store in self.filtered(lambda s: s.state == "connected"):
+            store.with_delay(
+                channel="root.seller_mode.catalog",
+                identity_key="seller_mode.catalog.%d" % store.id,
+                description="Push catalog to %s" % store.name,
+            )._seller_job_push_catalog()
+
+    def _seller_job_push_catalog(self):
+        """Job: push the next batch of this store's changed shares; enqueue
+        the next batch while some are left. Safe to run twice: a share is
+        marked done only for the revision that was pushed."""
+        self.ensure_one()
+        if self.state != "connected":
+            return "store is %s" % self.state
+        Share = self.env["seller.share"].with_context(active_test=False)
+        batch = Share.search(
+            [("store_id", "=", self.id), ("push_pending", "=", True), ("state", "!=", "error")],
+            limit=CATALOG_BATCH[self.platform],
+            order="id",
+        )
+        if not batch:
+            return "nothing to push"
+        started = time.monotonic()
+        revisions = {share.id: share.revision for share in batch}
+        changed_at = min(batch.mapped("changed_at"))
+        try:
+            adapter = self._seller_adapter()
+            pushed = batch.filtered("active")._seller_push(adapter)
+            removed = (batch - batch.filtered("active"))._seller_take_down(adapter)
+        except AdapterError as exc:
+            return self._seller_handle_adapter_error(exc, "catalog", started)
+        errors = [m for m in (pushed + removed) if m]
+        done = batch._seller_mark_pushed(revisions)
+        now = fields.Datetime.now()
+        self._seller_log_event(
+            "catalog", count=len(batch), batches=1, started=started,
+            result="ok" if not errors else ("partial" if len(errors) < len(batch) else "error"),
+            message="\n".join(errors[:10]) or None, changed_at=changed_at,
+            lag_seconds=(now - changed_at).total_seconds() if changed_at else None,
+        )
+        if Share.search_count([("store_id", "=", self.id), ("push_pending", "=", True), ("state", "!=", "error")], limit=1):
+            self._seller_enqueue_catalog()
+        return "%d pushed, %d errors" % (len(done), len(errors))
+
+    # ------------------------------------------------------------ live stock
+    def _seller_request_full_stock_push(self):
+        """Send every shared variant's quantity again (allocation, locations
+        or shares changed)."""
+        if not self:
+            return
+        self.env.cr.execute(
+            "UPDATE seller_store SET stock_revision = stock_revision + 1 WHERE id = ANY(%s)", [self.ids]
+        )
+        self.invalidate_recordset(["stock_revision"])
+        self._seller_enqueue_stock()
+
+    def _seller_enqueue_stock(self, eta=None):
+        for store in self.filtered(lambda s: s.state == "connected"):
+            store.with_delay(
+                eta=eta,
+                channel="root.seller_mode.stock",
+                identity_key="seller_mode.stock.%d" % store.id,
+                description="Push stock to %s" % store.name,
+                priority=5,
+            )._seller_job_push_stock()
+
+    def _seller_job_push_stock(self):
+        """Job: send the quantities of the variants that changed since this
+        store's cursor (or of all, on a full push), in the largest batches the
+        platform takes. The cursor moves only when the store acknowledged all."""
+        self.ensure_one()
+        if self.state != "connected":
+            return "store is %s" % self.state
+        started = time.monotonic()
+        horizon = self._seller_stock_horizon()
+        full_revision = self.stock_revision if self.stock_revision > self.stock_pushed_revision else None
+        Line = self.env["seller.share.variant"]
+        domain = [("store_id", "=", self.id), ("share_id.active", "=", True), ("remote_inventory_item_id", "!=", False)]
+        if full_revision is None:
+            domain.append(("product_id", "in", self._seller_changed_variants().ids))
+        lines = Line.search(domain, order="id")
+        if not lines:
+            self._seller_stock_done(horizon, full_revision)
+            return "nothing to push"
+        changed_at = self.env["seller.stock.change"]._seller_oldest_change(self, lines.product_id)
+        try:
+            pushed, batches, failed, stale = lines._seller_push_quantities(
+                self._seller_adapter(), "sm-%d-%d-%d" % (self.id, horizon, self.stock_revision)
+            )
+        except AdapterError as exc:
+            return self._seller_handle_adapter_error(exc, "stock", started)
+        now = fields.Datetime.now()
+        if failed:
+            # Not acknowledged: the cursor stays, and a later job sends them again.
+            self._seller_enqueue_stock(eta=5)
+        else:
+            self._seller_stock_done(horizon, full_revision)
+        if pushed or failed:
+            self._seller_log_event(
+                "stock", count=pushed, batches=batches, started=started,
+                result="ok" if not failed else ("partial" if pushed else "error"),
+                message="; ".join(filter(None, [
+                    ("%d quantities not acknowledged: %s" % (len(failed), "; ".join(failed[:5]))) if failed else "",
+                    ("%d variant(s) sold in the store meanwhile" % stale) if stale else "",
+                ])) or None,
+                changed_at=changed_at if full_revision is None else None,
+                lag_seconds=(now - changed_at).total_seconds() if changed_at and full_revision is None else None,
+            )
+        return "%d quantities pushed in %d request(s), %d failed" % (pushed, batches, len(failed))
+
+    def _cron_reconcile_stock(self):
+        for store in self.search([("state", "=", "connected")]):
+            store.with_delay(
+                channel="root.seller_mode.stock",
+                identity_key="seller_mode.reconcile.%d" % store.id,
+                description="Reconcile the quantities of %s" % store.name,
+            )._seller_job_reconcile()
+
+    def _seller_job_reconcile(self):
+        """Job: read every shared variant's quantity in the store, compare it
+        with its allocation and repair the drift. Orders waiting in the store
+        are imported first, so units sold there are not given back."""
+        self.ensure_one()
+        if self.state != "connected":
+            return "store is %s" % self.state
+        started = time.monotonic()
+
+        def reconcile(adapter):
+            orders, _cursor = adapter.fetch_orders(since=None)
+            for order in orders:
+                if order.status == "requested":
+                    self._seller_apply_order(adapter, order, started)
+            lines = self.env["seller.share.variant"].search(
+                [("store_id", "=", self.id), ("share_id.active", "=", True), ("remote_inventory_item_id", "!=", False)]
+            )
+            if not lines:
+                return "nothing shared"
+            in_store = adapter.read_quantities(lines.mapped("remote_inventory_item_id"))
+            wanted = self._seller_available_qty(lines.product_id)
+            drifted = lines.filtered(
+                lambda l: l.product_id.id in wanted and in_store.get(l.remote_inventory_item_id) is not None
+                and in_store[l.remote_inventory_item_id] != wanted[l.product_id.id]
+            )
+            drift = sum(abs(in_store[l.remote_inventory_item_id] - wanted[l.product_id.id]) for l in drifted)
+            # What the store holds now is the reference for compare-and-set.
+            for line in drifted:
+                line.write({"last_pushed_qty": in_store[line.remote_inventory_item_id], "qty_known": True})
+            pushed, batches, failed, _stale = drifted._seller_push_quantities(
+                adapter, "sm-reconcile-%d-%d" % (self.id, int(time.time())))
+            self._seller_log_event(
+                "reconcile", count=len(drifted), batches=batches + 1, started=started,
+                result="ok" if not failed else "partial",
+                message="%d variant(s) off by %d unit(s) in all; %d repaired" % (len(drifted), drift, pushed),
+            )
+            return "drift %d on %d variant(s)" % (drift, len(drifted))
+
+        return self._seller_with_adapter("reconcile", reconcile)
+
+    def _seller_stock_done(self, horizon, full_revision):
+        vals = {"stock_cursor": max(horizon, self.stock_cursor or 0)}
+        if full_revision is not None:
+            vals["stock_pushed_revision"] = full_revision
+        self.write(vals)
+
+
+    # ------------------------------------------------------------ orders
+    def _seller_with_adapter(self, kind, work, reference=None, on_error=None):
+        """Run ``work(adapter)`` in a job, turning the store's refusals into
+        retries, or into an error state with a readable message."""
+        self.ensure_one()
+        started = time.monotonic()
+        try:
+            return work(self._seller_adapter())
+        except AdapterError as exc:
+            message = self._seller_handle_adapter_error(exc, kind, started, reference=reference)
+            if on_error:
+                on_error(message)
+            return message
+
+    def _cron_poll_orders(self):
+        self.search([("state", "in", ("connected", "paused"))])._seller_enqueue_poll()
+
+    def _seller_enqueue_poll(self):
+        for store in self:
+            store.with_delay(
+                channel="root.seller_mode.orders",
+                identity_key="seller_mode.poll.%d" % store.id,
+                description="Look for new orders in %s" % store.name,
+            )._seller_job_poll_orders()
+
+    def _seller_job_poll_orders(self):
+        """Job: find the orders webhooks did not bring (or brought late)."""
+        self.ensure_one()
+        if self.state not in ("connected", "paused"):
+            return "store is %s" % self.state
+
+        def poll(adapter):
+            orders, cursor = adapter.fetch_orders(since=self.order_cursor or None)
+            known = {
+                record["seller_remote_order_id"]: record["state"]
+                for record in self.env["sale.order"].search_read(
+                    [("seller_store_id", "=", self.id),
+                     ("seller_remote_order_id", "in", [o.remote_id for o in orders])],
+                    ["seller_remote_order_id", "state"],
+                )
+            }
+            queued = 0
+            for order in orders:
+                imported = order.remote_id in known
+                if (order.status == "requested" and not imported) or (
+                    order.status in ("cancelled", "cancel_requested") and known.get(order.remote_id) != "cancel"
+                ):
+                    self._seller_enqueue_order(order.remote_id)
+                    queued += 1
+            self.order_cursor = cursor
+            return "%d order(s) queued" % queued
+
+        return self._seller_with_adapter("order", poll)
+
+    def _seller_is_order_id(self, remote_id):
+        if self.platform == "shopify":
+            return remote_id.startswith("gid://shopify/Order/")
+        return remote_id.isdigit()
+
+    def _seller_enqueue_order(self, remote_id):
+        self.ensure_one()
+        self.with_delay(
+            channel="root.seller_mode.orders",
+            identity_key="seller_mode.order.%d.%s" % (self.id, remote_id),
+            description="Import order %s from %s" % (remote_id, self.name),
+        )._seller_job_import_order(remote_id)
+
+    def _seller_job_import_order(self, remote_id):
+        """Job: make the store's order ours, exactly once; or follow its
+        cancellation. Safe to run twice."""
+        self.ensure_one()
+        if self.state not in ("connected", "paused"):
+            return "store is %s" % self.state
+        started = time.monotonic()
+
+        def work(adapter):
+            payload = adapter.fetch_order(remote_id)
+            if payload is None:
+                return "not an order for us"
+            return self._seller_apply_order(adapter, payload, started)
+
+        return self._seller_with_adapter("order", work, reference=str(remote_id))
+
+    def _seller_apply_order(self, adapter, payload, started):
+        SaleOrder = self.env["sale.order"]
+        order = SaleOrder.search(
+            [("seller_store_id", "=", self.id), ("seller_remote_order_id", "=", payload.remote_id)], limit=1
+        )
+        if payload.status in ("cancelled", "cancel_requested"):
+            return self._seller_store_cancelled(adapter, order, payload)
+        if order:
+            return "already imported as %s" % order.name
+        if payload.status != "requested":
+            return "not ready (%s)" % payload.status
+        order = self._seller_create_order(payload)
+        if not order:
+            return "none of our products"
+        return self._seller_confirm_order(adapter, order, payload, started)
+
+    def _seller_confirm_order(self, adapter, order, payload, started):
+        if order.seller_exception:
+            order._seller_flag(order.seller_exception)
+            self._seller_log_event("order", count=1, started=started, result="error",
+                                   message=order.seller_exception, reference=payload.name)
+            return "recorded with problems: %s" % order.seller_exception
+        if not self.auto_confirm_orders:
+            return "recorded as %s, to confirm" % order.name
+        order.action_confirm()
+        adapter.accept(payload)
+        now = fields.Datetime.now()
+        ordered_at = order.seller_ordered_at
+        self._seller_log_event(
+            "order", count=len(order.order_line), batches=1, started=started, reference=payload.name,
+            changed_at=ordered_at, lag_seconds=(now - ordered_at).total_seconds() if ordered_at else None,
+        )
+        return "imported as %s" % order.name
+
+    def _seller_create_order(self, payload):
+        """The sale order for a store order, at the retailer's wholesale
+        prices, shipped to the end customer. Problems are recorded on it."""
+        lines, problems = self._seller_order_lines(payload)
+        if lines is None:
+            return self.env["sale.order"]
+        retailer = self.partner_id.commercial_partner_id
+        shipping, address_problem = self._seller_delivery_contact(payload.shipping_address)
+        if address_problem:
+            problems.append(address_problem)
+        currency = self.pricelist_id.currency_id.name
+        if payload.currency and payload.currency != currency:
+            problems.append(self.env._("The store's order is in %(theirs)s, our prices for this store are in %(ours)s.",
+                                       theirs=payload.currency, ours=currency))
+        vals = {
+            "partner_id": retailer.id,
+            "partner_invoice_id": retailer.id,
+            "partner_shipping_id": (shipping or retailer).id,
+            "pricelist_id": self.pricelist_id.id,
+            "company_id": self.company_id.id,
+            "client_order_ref": payload.name,
+            "origin": "%s %s" % (self.name, payload.name),
+            "seller_store_id": self.id,
+            "seller_remote_order_id": payload.remote_id,
+            "seller_remote_order_name": payload.name,
+            "seller_ordered_at": _parse_time(payload.created_at),
+            "seller_payload": json.dumps(payload.raw or {}, default=str),
+            "seller_exception": "\n".join(problems) or False,
+            "order_line": lines,
+        }
+        if self.location_ids[:1].warehouse_id:
+            vals["warehouse_id"] = self.location_ids[:1].warehouse_id.id
+        try:
+            with self.env.cr.savepoint():
+                return self.env["sale.order"].sudo().create(vals)
+        except psycopg2.errors.UniqueViolation as exc:
+            # Imported by a concurrent job (webhook and poller racing): once
+            # it commits, a retry finds it.
+            raise RetryableJobError("order %s is being imported by another job" % payload.name, seconds=2) from exc
+
+    def _seller_order_lines(self, payload):
+        """Sale order line commands for the lines that are ours, and the
+        problems found. None when no line of the order is ours."""
+        Line = self.env["seller.share.variant"].with_context(active_test=False)
+        known = Line.search([("store_id", "=", self.id)])
+        by_variant = {l.remote_variant_id: l for l in known if l.remote_variant_id}
+        by_sku = {l.product_id._seller_sku(): l for l in known}
+        our_products = set(known.share_id.mapped("remote_product_id"))
+        commands, problems, ours = [], [], False
+        for remote in payload.lines:
+            line = by_variant.get(remote.remote_variant_id) or by_sku.get(remote.sku or "")
+            if self.platform == "woocommerce" and not line and str(remote.remote_product_id) not in our_products:
+                continue  # the retailer's own item
+            ours = True
+            if not line or not line.active or not line.share_id.active or not line.product_id.active:
+                problems.append(self.env._("Line %(sku)s × %(qty)s (%(title)s): unknown or no longer shared.",
+                                           sku=remote.sku or "?", qty=remote.quantity, title=remote.title))
+                commands.append(Command.create({
+                    "display_type": "line_note",
+                    "name": self.env._("Not imported: %(title)s, SKU %(sku)s, quantity %(qty)s",
+                                       title=remote.title, sku=remote.sku or "?", qty=remote.quantity),
+                }))
+                continue
+            commands.append(Command.create({
+                "product_id": line.product_id.id,
+                "product_uom_qty": remote.quantity,
+                "seller_remote_line_id": remote.remote_line_id,
+            }))
+        return (commands, problems) if ours else (None, problems)
+
+    def _seller_delivery_contact(self, address):
+        """The end customer as a delivery contact under the retailer, reused
+        when the same address comes again."""
+        if not address or not (address.name and address.street and address.city and address.country_code):
+            return None, self.env._("The order has no complete shipping address.")
+        retailer = self.partner_id.commercial_partner_id
+        country = self.env["res.country"].search([("code", "=", address.country_code.upper())], limit=1)
+        if not country:
+            return None, self.env._("Unknown country %s in the shipping address.", address.country_code)
+        Partner = self.env["res.partner"].sudo()
+        values = {
+            "type": "delivery", "parent_id": retailer.id, "name": address.name, "street": address.street,
+            "street2": address.street2 or False, "city": address.city, "zip": address.zip or False,
+            "country_id": country.id, "phone": address.phone or False, "email": address.email or False,
+        }
+        state = address.state_code and self.env["res.country.state"].search(
+            [("country_id", "=", country.id), ("code", "=", address.state_code)], limit=1)
+        if state:
+            values["state_id"] = state.id
+        same = Partner.search([(k, "=", v) for k, v in values.items() if k not in ("phone", "email")], limit=1)
+        return same or Partner.create(values), None
+
+    def _seller_store_cancelled(self, adapter, order, payload):
+        """The store cancels: cancel ours if nothing shipped, else say no."""
+        asked = payload.status == "cancel_requested"
+        if not order:
+            if asked:
+                adapter.answer_cancellation(payload, True)
+            return "cancelled before import"
+        if order.state == "cancel":
+            return "already cancelled"
+        shipped = order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state == "done")
+        if shipped:
+            reason = self.env._("Already shipped (%s).", ", ".join(shipped.mapped("name")))
+            if asked:
+                adapter.answer_cancellation(payload, False, reason)
+            order._seller_flag(self.env._("The store cancelled this order after it shipped: %s", reason))
+            return "refused: " + reason
+        order.with_context(seller_from_store=True, disable_cancel_warning=True)._action_cancel()
+        order.seller_cancel_notified = True
+        if asked:
+            adapter.answer_cancellation(payload, True)
+        self._seller_log_event("order", count=1, reference=payload.name, message="cancelled by the store")
+        return "cancelled"
+
+    def _seller_reimport_order(self, order):
+        order.with_delay(
+            channel="root.seller_mode.orders",
+            identity_key="seller_mode.reimport.%d" % order.id,
+            description="Process order %s again" % order.name,
+        )._seller_job_reprocess()
+
+
+def _parse_time(text):
+    """An ISO 8601 time from a store, as a naive UTC datetime (None if unreadable)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment

@@ -36,6 +36,7 @@ class SellerSyncEvent(models.Model):
         help="From the change in Odoo to the store's acknowledgement, measured to the millisecond "
         "(the date fields above keep whole seconds only).",
     )
+    duration_seconds = fields.Float(string="Duration (s)", aggregator="avg")
     result = fields.Selection(
         [("ok", "Done"), ("partial", "Partly Done"), ("error", "Failed")], default="ok", required=True, index=True
     )

@@ -1,5 +1,7 @@
-from odoo import Command
-from odoo.tests import TransactionCase
+import time
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, TransactionCase
 
 
 class SellerModeCase(TransactionCase):
@@ -16,7 +18,10 @@ class SellerModeCase(TransactionCase):
         cls.supplier_location = cls.env.ref("stock.stock_location_suppliers")
         cls.categ_apparel = cls.env["product.category"].create({"name": "Apparel (test)"})
         cls.categ_home = cls.env["product.category"].create({"name": "Home (test)"})
-        cls.retailer = cls.env["res.partner"].create({"name": "Retailer Test", "is_company": True})
+        cls.retailer = cls.env["res.partner"].create({
+            "name": "Retailer Test", "is_company": True, "street": "1 Shop Street", "city": "Lyon", "zip": "69001",
+            "country_id": cls.env.ref("base.fr").id,
+        })
         cls.pricelist = cls.env["product.pricelist"].create(
             {
                 "name": "Wholesale 50 %",
@@ -92,3 +97,79 @@ class SellerModeCase(TransactionCase):
         return cls.env["seller.share"].create(
             [{"store_id": store.id, "product_tmpl_id": t.id, **vals} for t in {p.product_tmpl_id for p in products}]
         )
+
+
+class StoreCase(HttpCase, SellerModeCase):
+    """Real Odoo against emulated stores over HTTP: one Shopify shop and one
+    WooCommerce site, connected. Jobs run in the test thread, one by one,
+    as the job runner would run them."""
+
+    shopify_plan = "plus"  # a big cost bucket: tests that need throttling make their own shop
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from emulators.shopify import ShopifyEmulator
+        from emulators.woocommerce import WooCommerceEmulator
+
+        cls.shopify = ShopifyEmulator(api_key="sm-test-app", api_secret="sm-test-secret").start()
+        cls.addClassCleanup(cls.shopify.stop)
+        cls.woo = WooCommerceEmulator().start()
+        cls.addClassCleanup(cls.woo.stop)
+        cls.shop_token = cls.shopify.add_shop("retailer-a", plan=cls.shopify_plan)
+        cls.woo_key, cls.woo_secret = cls.woo.add_site("retailer-b")
+        for tenant, emulator in (("retailer-a", cls.shopify), ("retailer-b", cls.woo)):
+            emulator.set_faults(tenant, latency_model=False)
+        cls.woo.set_webhook_delay("retailer-b", 0)
+        params = cls.env["ir.config_parameter"].sudo()
+        params.set_param("seller_mode.shopify_api_key", "sm-test-app")
+        params.set_param("seller_mode.shopify_api_secret", "sm-test-secret")
+        params.set_param("seller_mode.callback_base_url", cls.base_url())
+        cls.shop_store = cls.store
+        cls.shop_store.sudo().write({"url": cls.shopify.shop_url("retailer-a"), "access_token": cls.shop_token})
+        cls.woo_store = cls.env["seller.store"].create({
+            "name": "Woo Store",
+            "partner_id": cls.retailer.id,
+            "platform": "woocommerce",
+            "url": cls.woo.site_url("retailer-b"),
+            "pricelist_id": cls.pricelist.id,
+            "location_ids": [Command.set(cls.stock_location.ids)],
+        })
+        cls.woo_store.sudo().write({"consumer_key": cls.woo_key, "consumer_secret": cls.woo_secret})
+
+    def run_jobs(self, max_seconds=60):
+        """Run every pending job, including the ones they enqueue, until none
+        is left; a job asking to be retried runs again once its delay is over."""
+        from odoo.addons.queue_job.exception import RetryableJobError
+        from odoo.addons.queue_job.job import Job
+
+        deadline = time.monotonic() + max_seconds
+        results = []
+        while time.monotonic() < deadline:
+            record = self.env["queue.job"].search([("state", "in", ("pending", "enqueued"))], order="eta, id", limit=1)
+            if not record:
+                return results
+            if record.eta and record.eta > fields.Datetime.now():
+                time.sleep(min((record.eta - fields.Datetime.now()).total_seconds(), 1.0))
+                continue
+            job = Job.load(self.env, record.uuid)
+            job.set_started()
+            try:
+                result = job.perform()
+            except RetryableJobError as exc:
+                job.postpone(result=str(exc), seconds=exc.seconds)
+                job.set_pending(reset_retry=False)
+                job.store()
+                results.append(("retry", str(exc)))
+                continue
+            job.set_done(result=result)
+            job.store()
+            results.append(("done", result))
+        raise AssertionError("jobs still pending after %s s: %s" % (max_seconds, results[-5:]))
+
+    def connect(self, *stores):
+        for store in stores or (self.shop_store, self.woo_store):
+            store.action_connect()
+        self.run_jobs()
+        for store in stores or (self.shop_store, self.woo_store):
+            self.assertEqual(store.state, "connected", store.state_message)

@@ -1,0 +1,3 @@
+from . import webhook
+from . import image
+from . import connect
