@@ -379,7 +379,7 @@ class WooCommerceAdapter(StoreAdapter):
             setting = self._json("get", "settings/general/woocommerce_currency")
             if isinstance(setting, dict) and setting.get("value"):
                 info["currency"] = setting["value"]
-        except (PermanentError, RetryableError):
+        except (PermanentError, RetryableError, AuthError):  # not every key may read the settings
             pass
         return info
 
@@ -669,7 +669,7 @@ class WooCommerceAdapter(StoreAdapter):
                     continue
                 if record.get("type") == "variation" or record.get("parent_id"):
                     parent = parent or int(record["parent_id"])
-                elif product is None:
+                elif product is None and self._adoptable(payload, record):
                     product = record
             if product is not None:
                 state[n].update(pid=int(product["id"]), remote=product)
@@ -680,8 +680,25 @@ class WooCommerceAdapter(StoreAdapter):
         if missing:
             existing.update(self._read_products(missing))
         for n, parent in parents.items():
-            if parent in existing:
+            if parent in existing and self._adoptable(payloads[n], existing[parent], via_variation=True):
                 state[n].update(pid=parent, remote=existing[parent])
+
+    def _adoptable(self, payload, record, via_variation=False):
+        """Whether a product found by SKU is this payload's: it carries our
+        key, or it is of the payload's kind under the payload's own SKU (a
+        product the shop already lists under the supplier's reference). A
+        shop's simple product that merely holds one of our variant SKUs is
+        not turned into our variable product."""
+        keys = [m.get("value") for m in record.get("meta_data") or [] if m.get("key") == META_KEY]
+        if keys:
+            return str(keys[0]) == str(payload.key)
+        sku = (record.get("sku") or "").strip().lower()
+        if self._is_simple(payload):
+            return record.get("type") in ("simple", None) and sku in {
+                (payload.variants[0].sku or "").strip().lower(), (payload.sku or "").strip().lower()}
+        if record.get("type") != "variable":
+            return False
+        return via_variation or sku == (payload.sku or "").strip().lower()
 
     def _push_round(self, payloads, results, state, indexes, retry_sku):
         creates, updates = [], []
