@@ -206,7 +206,8 @@ class ShopifyAdapter(StoreAdapter):
             now = time.monotonic()
             cost = min(cost, b["max"])
             avail = min(b["max"], b["available"] + (now - b["at"]) * b["rate"])
-            wait = 0.0 if cost <= avail else (cost - avail) / b["rate"] + 0.02
+            need = cost + 0.02 * b["max"]  # a margin for the server's rounding and clock
+            wait = 0.0 if need <= avail else (need - avail) / b["rate"] + 0.02
             b["available"] = avail - cost
             b["at"] = now
             return wait
@@ -223,7 +224,8 @@ class ShopifyAdapter(StoreAdapter):
                     "max": float(status.get("maximumAvailable") or 0) or 1000.0,
                     "available": float(status.get("currentlyAvailable") or 0),
                     "rate": float(status["restoreRate"]),
-                    "at": sent_at if sent_at else time.monotonic(),
+                    # the status is the server's once it answered: dated now, not when sent
+                    "at": time.monotonic(),
                 }
         return requested, status
 
