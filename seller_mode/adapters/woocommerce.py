@@ -682,6 +682,13 @@ class WooCommerceAdapter(StoreAdapter):
         for n, parent in parents.items():
             if parent in existing and self._adoptable(payloads[n], existing[parent], via_variation=True):
                 state[n].update(pid=parent, remote=existing[parent])
+        for n in indexes:  # the variations the lookup found: no listing of them later
+            pid = state[n]["pid"]
+            state[n]["variation_skus"] = {
+                sku.strip().lower(): int(hits[sku.strip().lower()]["id"])
+                for sku in self._skus_of(payloads[n])
+                if pid and sku.strip().lower() in hits and hits[sku.strip().lower()].get("parent_id") == pid
+            }
 
     def _adoptable(self, payload, record, via_variation=False):
         """Whether a product found by SKU is this payload's: it carries our
@@ -745,6 +752,11 @@ class WooCommerceAdapter(StoreAdapter):
             if vid in current and vid not in mapped.values():
                 mapped[variant.key] = vid
         unmatched = current - set(mapped.values())
+        for variant in payload.variants:
+            vid = (st.get("variation_skus") or {}).get((variant.sku or "").strip().lower())
+            if variant.key not in mapped and vid in unmatched:
+                mapped[variant.key] = vid
+                unmatched.discard(vid)
         if unmatched and len(mapped) < len(payload.variants):
             by_sku = {(v.get("sku") or "").strip().lower(): v["id"] for v in self._read_variations(pid) if v.get("sku")}
             for variant in payload.variants:

@@ -1,3 +1,6 @@
+import hashlib
+import uuid
+
 from odoo import fields, models
 
 from ..adapters.base import QtyItem
@@ -41,7 +44,7 @@ class SellerShareVariant(models.Model):
             return self.remote_inventory_item_id
         return self.remote_variant_id
 
-    def _seller_push_quantities(self, adapter, idempotency_key):
+    def _seller_push_quantities(self, adapter, key_prefix):
         """Send the allocation of these variants to their store, never
         resurrecting units the store sold meanwhile: each quantity is sent
         with the value we last set; where the store's value moved (a sale
@@ -61,8 +64,11 @@ class SellerShareVariant(models.Model):
                     expected_previous=line.last_pushed_qty if line.qty_known else None)
             for line in todo
         ]
+        # A retried job sends the same quantities under the same key, so the
+        # store applies them once; another job, or other quantities, get another.
+        key_prefix = "%s-%s" % (key_prefix, self.env.context.get("job_uuid") or uuid.uuid4().hex)
         requests = -(-len(items) // BATCH_SIZE[store.platform])
-        results = adapter.set_quantities(items, idempotency_key=idempotency_key)
+        results = adapter.set_quantities(items, idempotency_key=_idempotency_key(key_prefix, items))
         retry = []
         for result in results:
             line = by_ref[result.ref]
@@ -74,7 +80,7 @@ class SellerShareVariant(models.Model):
         if retry:
             requests += -(-len(retry) // BATCH_SIZE[store.platform])
             results = [r for r in results if not r.stale] + adapter.set_quantities(
-                retry, idempotency_key=idempotency_key + "-stale")
+                retry, idempotency_key=_idempotency_key(key_prefix, retry))
         now = fields.Datetime.now()
         acknowledged, failed = 0, []
         for result in results:
@@ -87,3 +93,8 @@ class SellerShareVariant(models.Model):
                 # try counts every unit sold since.
                 failed.append("%s: %s" % (line.product_id._seller_sku(), result.error or "stale"))
         return acknowledged, requests, failed, stale
+
+
+def _idempotency_key(prefix, items):
+    digest = hashlib.sha256(repr([(i.ref, i.qty, i.expected_previous) for i in items]).encode()).hexdigest()
+    return "%s-%s" % (prefix, digest[:24])

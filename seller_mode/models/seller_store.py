@@ -765,7 +765,7 @@ class SellerStore(models.Model):
             return self._seller_handle_adapter_error(exc, "catalog", started)
         errors = [m for m in (pushed + removed) if m]
         done = batch._seller_mark_pushed(revisions)
-        now = fields.Datetime.now()
+        now = _utcnow()
         self._seller_log_event(
             "catalog", count=len(batch), batches=1, started=started,
             result="ok" if not errors else ("partial" if len(errors) < len(batch) else "error"),
@@ -818,12 +818,10 @@ class SellerStore(models.Model):
             return "nothing to push"
         changed_at = self.env["seller.stock.change"]._seller_oldest_change(self, lines.product_id)
         try:
-            pushed, batches, failed, stale = lines._seller_push_quantities(
-                self._seller_adapter(), "sm-%d-%d-%d" % (self.id, horizon, self.stock_revision)
-            )
+            pushed, batches, failed, stale = lines._seller_push_quantities(self._seller_adapter(), "sm-%d" % self.id)
         except AdapterError as exc:
             return self._seller_handle_adapter_error(exc, "stock", started)
-        now = fields.Datetime.now()
+        now = _utcnow()
         if failed:
             # Not acknowledged: the cursor stays, and a later job sends them again.
             self._seller_enqueue_stock(eta=5)
@@ -879,8 +877,7 @@ class SellerStore(models.Model):
             # What the store holds now is the reference for compare-and-set.
             for line in drifted:
                 line.write({"last_pushed_qty": in_store[line.remote_inventory_item_id], "qty_known": True})
-            pushed, batches, failed, _stale = drifted._seller_push_quantities(
-                adapter, "sm-reconcile-%d-%d" % (self.id, int(time.time())))
+            pushed, batches, failed, _stale = drifted._seller_push_quantities(adapter, "sm-%d" % self.id)
             self._seller_log_event(
                 "reconcile", count=len(drifted), batches=batches + 1, started=started,
                 result="ok" if not failed else "partial",
@@ -1006,7 +1003,7 @@ class SellerStore(models.Model):
             return "recorded as %s, to confirm" % order.name
         order.action_confirm()
         adapter.accept(payload)
-        now = fields.Datetime.now()
+        now = _utcnow()
         ordered_at = order.seller_ordered_at
         self._seller_log_event(
             "order", count=len(order.order_line), batches=1, started=started, reference=payload.name,
@@ -1135,6 +1132,11 @@ class SellerStore(models.Model):
             identity_key="seller_mode.reimport.%d" % order.id,
             description="Process order %s again" % order.name,
         )._seller_job_reprocess()
+
+
+def _utcnow():
+    """Now, naive UTC, to the microsecond (fields.Datetime.now() drops them)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _parse_time(text):

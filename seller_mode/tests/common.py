@@ -118,9 +118,6 @@ class StoreCase(HttpCase, SellerModeCase):
         cls.addClassCleanup(cls.woo.stop)
         cls.shop_token = cls.shopify.add_shop("retailer-a", plan=cls.shopify_plan)
         cls.woo_key, cls.woo_secret = cls.woo.add_site("retailer-b")
-        for tenant, emulator in (("retailer-a", cls.shopify), ("retailer-b", cls.woo)):
-            emulator.set_faults(tenant, latency_model=False)
-        cls.woo.set_webhook_delay("retailer-b", 0)
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("seller_mode.shopify_api_key", "sm-test-app")
         params.set_param("seller_mode.shopify_api_secret", "sm-test-secret")
@@ -136,6 +133,28 @@ class StoreCase(HttpCase, SellerModeCase):
             "location_ids": [Command.set(cls.stock_location.ids)],
         })
         cls.woo_store.sudo().write({"consumer_key": cls.woo_key, "consumer_secret": cls.woo_secret})
+
+    def setUp(self):
+        super().setUp()
+        # Each test starts with empty stores (the database is rolled back too).
+        for tenant, emulator in (("retailer-a", self.shopify), ("retailer-b", self.woo)):
+            emulator.reset()
+            emulator.set_faults(tenant, latency_model=False)
+        # Odoo's test server only serves requests while the test waits for
+        # them (wait_for): a short delay lets webhooks arrive then.
+        self.woo.set_webhook_delay("retailer-b", 0.3)
+
+    def wait_for(self, condition, timeout=15, what="condition"):
+        """Let the stores' webhooks in until ``condition()`` holds."""
+        deadline = time.monotonic() + timeout
+        with self.allow_requests(all_requests=True):
+            while time.monotonic() < deadline:
+                time.sleep(0.1)
+                with self.env.cr.savepoint(flush=False):
+                    self.env.invalidate_all()
+                    if condition():
+                        return
+        self.fail("timed out waiting for %s" % what)
 
     def run_jobs(self, max_seconds=60):
         """Run every pending job, including the ones they enqueue, until none

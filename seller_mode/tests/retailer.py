@@ -27,8 +27,8 @@ class ShopifyRetailer:
         self.session = requests.Session()
         self.session.headers["X-Shopify-Access-Token"] = token
 
-    def graphql(self, query, **variables):
-        answer = self.session.post(self.url, json={"query": query, "variables": variables}, timeout=10).json()
+    def graphql(self, document, **variables):
+        answer = self.session.post(self.url, json={"query": document, "variables": variables}, timeout=10).json()
         assert not answer.get("errors"), answer
         return answer["data"]
 

@@ -42,15 +42,6 @@ class TestOrders(StoreCase):
     def line_of(self, store, product):
         return self.env["seller.share.variant"].search([("store_id", "=", store.id), ("product_id", "=", product.id)])
 
-    def wait_for(self, condition, timeout=15, what="condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.env.invalidate_all()
-            if condition():
-                return
-            time.sleep(0.1)
-        self.fail("timed out waiting for %s" % what)
-
     def orders_of(self, store):
         return self.env["sale.order"].search([("seller_store_id", "=", store.id)])
 
