@@ -805,6 +805,7 @@ class Fulfillment(Obj):
 
     def plain(self):
         return {"id": self.id, "name": self.name, "status": self.status, "trackingInfo": list(self.tracking),
+                "notifyCustomer": self.notify,
                 "lineItems": [{"lineItem": x.lineItem.id, "quantity": x.quantity} for x in self.fli]}
 
     def rest(self):

@@ -147,13 +147,13 @@ class StoreCase(HttpCase, SellerModeCase):
     def wait_for(self, condition, timeout=15, what="condition"):
         """Let the stores' webhooks in until ``condition()`` holds."""
         deadline = time.monotonic() + timeout
-        with self.allow_requests(all_requests=True):
-            while time.monotonic() < deadline:
-                time.sleep(0.1)
-                with self.env.cr.savepoint(flush=False):
-                    self.env.invalidate_all()
-                    if condition():
-                        return
+        while time.monotonic() < deadline:
+            # Requests use the test transaction: the test thread keeps off it meanwhile.
+            with self.allow_requests(all_requests=True):
+                time.sleep(0.5)
+            self.env.invalidate_all()
+            if condition():
+                return
         self.fail("timed out waiting for %s" % what)
 
     def run_jobs(self, max_seconds=60):
