@@ -148,7 +148,9 @@ class StoreCase(HttpCase, SellerModeCase):
         """Let the stores' webhooks in until ``condition()`` holds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            # Requests use the test transaction: the test thread keeps off it meanwhile.
+            # Requests use the test transaction: the test thread writes what
+            # it holds, then keeps off it meanwhile.
+            self.env.flush_all()
             with self.allow_requests(all_requests=True):
                 time.sleep(0.5)
             self.env.invalidate_all()
