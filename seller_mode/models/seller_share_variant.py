@@ -50,6 +50,8 @@ class SellerShareVariant(models.Model):
         with the value we last set; where the store's value moved (a sale
         there, not yet imported), the units sold are taken off ours.
         Returns (quantities acknowledged, requests, failures, stale)."""
+        if not self:
+            return 0, 0, [], 0
         store = self.store_id
         store.ensure_one()
         wanted = store._seller_available_qty(self.product_id)

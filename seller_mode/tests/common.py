@@ -175,6 +175,7 @@ class StoreCase(HttpCase, SellerModeCase):
                 continue
             job = Job.load(self.env, record.uuid)
             job.set_started()
+            job.store()  # as the runner does: a job enqueued meanwhile is not absorbed by this one
             try:
                 result = job.perform()
             except RetryableJobError as exc:

@@ -197,3 +197,76 @@ class TestCatalogPush(StoreCase):
         self.run_jobs()
         catalog_jobs = self.env["queue.job"].search([("method_name", "=", "_seller_job_push_catalog")])
         self.assertFalse(catalog_jobs.filtered(lambda j: j.state not in ("done",)))
+
+    # ------------------------------------------------------------ MAP in the store
+    def test_price_below_map_in_woocommerce_is_restored(self):
+        woo_mug = self.woo_product("123456789012")
+        rule = self.woo_store._seller_prices(self.mug)[self.mug.id]
+        self.woo_retailer.update_product(woo_mug["id"], regular_price="9.99")
+        self.wait_for(lambda: self.env["seller.webhook.event"].search_count([("topic", "=", "product_updated")]),
+                      what="the product webhook")
+        self.run_jobs()
+        self.assertEqual(float(self.woo_product("123456789012")["regular_price"]), rule["retail_min"])
+        self.assertTrue(self.env["seller.sync.event"].search([("kind", "=", "price"), ("store_id", "=", self.woo_store.id)]))
+        # A price inside the range is the retailer's to keep.
+        kept = round((rule["retail_min"] + rule["retail_max"]) / 2, 2)
+        self.woo_retailer.update_product(woo_mug["id"], regular_price="%.2f" % kept)
+        self.wait_for(lambda: self.env["seller.webhook.event"].search_count(
+            [("topic", "=", "product_updated"), ("state", "=", "pending")]), what="the second webhook")
+        self.run_jobs()
+        self.assertEqual(float(self.woo_product("123456789012")["regular_price"]), kept)
+
+    def test_price_below_map_in_shopify_is_restored_and_echoes_cost_nothing(self):
+        mug = self.shopify_product("123456789012")
+        variant = mug["variants"]["nodes"][0]
+        rule = self.shop_store._seller_prices(self.mug)[self.mug.id]
+        self.shopify_retailer.graphql(
+            """mutation($input: ProductSetInput!, $id: ProductSetIdentifiers) {
+                 productSet(input: $input, identifier: $id, synchronous: true) { userErrors { message } } }""",
+            id={"id": mug["id"]},
+            input={"productOptions": [{"name": "Title", "values": [{"name": "Default Title"}]}],
+                   "variants": [{"id": variant["id"], "price": "5.00",
+                                 "optionValues": [{"optionName": "Title", "name": "Default Title"}]}]},
+        )
+        self.wait_for(lambda: self.env["seller.webhook.event"].search_count(
+            [("topic", "=", "product_updated"), ("remote_id", "=", mug["id"])]), what="the product webhook")
+        self.run_jobs()
+        price = float(self.shopify_product("123456789012")["variants"]["nodes"][0]["price"])
+        self.assertEqual(price, rule["retail_min"])
+        # Our own write comes back as a webhook: recognised, nothing done.
+        self.wait_for(lambda: self.env["seller.webhook.event"].search_count(
+            [("topic", "=", "product_updated"), ("state", "=", "pending")]), what="the echo")
+        self.run_jobs()
+        last = self.env["seller.webhook.event"].search([("topic", "=", "product_updated")], limit=1)
+        self.assertEqual(last.state, "ignored")
+
+    # ------------------------------------------------------------ volume
+    def test_woocommerce_pushes_over_100_products_in_batches(self):
+        products = self.env["product.product"].create([
+            {"name": "Bulk %03d" % i, "default_code": "BULK-%03d" % i, "list_price": 10 + i, "is_storable": True}
+            for i in range(120)
+        ])
+        self.share(self.woo_store, *products)
+        self.run_jobs()
+        skus = {p["sku"] for page in (1, 2) for p in self.woo_retailer.api.get(
+            "products", params={"per_page": 100, "page": page}).json()}
+        self.assertTrue({"BULK-%03d" % i for i in range(120)} <= skus)
+        batches = self.woo.log.rows(tenant="retailer-b", kind="product_create")
+        self.assertEqual(len(batches), 122)  # two demo products + 120 bulk ones, each once
+        events = self.env["seller.sync.event"].search([("kind", "=", "catalog"), ("store_id", "=", self.woo_store.id)])
+        self.assertGreaterEqual(len(events), 2)  # 100 per job at most
+        self.assertTrue(all(e.count <= 100 for e in events))
+
+    def test_shopify_small_bucket_never_throttles_a_job(self):
+        self.shopify.set_faults("retailer-a", throttle_next=3)
+        products = self.env["product.product"].create([
+            {"name": "Paced %02d" % i, "default_code": "PACED-%02d" % i, "list_price": 20, "is_storable": True}
+            for i in range(40)
+        ])
+        self.share(self.shop_store, *products)
+        results = self.run_jobs(max_seconds=120)
+        self.assertFalse([r for r in results if r[0] == "retry"], results)
+        shares = self.env["seller.share"].search([("store_id", "=", self.shop_store.id)])
+        self.assertEqual(set(shares.mapped("state")), {"synced"})
+        errors = self.env["seller.sync.event"].search([("result", "!=", "ok")])
+        self.assertFalse(errors, errors.mapped("message"))
