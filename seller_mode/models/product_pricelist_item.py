@@ -11,7 +11,8 @@ class ProductPricelistItem(models.Model):
         return items
 
     def write(self, vals):
-        self._seller_reprice()  # the stores of the old pricelist too
+        if "pricelist_id" in vals:
+            self._seller_reprice()  # the stores of the pricelist it leaves
         result = super().write(vals)
         self._seller_reprice()
         return result
