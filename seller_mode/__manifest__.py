@@ -29,10 +29,21 @@
         "views/seller_webhook_event_views.xml",
         "report/report_blind_deliveryslip.xml",
         "views/seller_mode_menus.xml",
+        "views/res_partner_portal_views.xml",
+        "views/portal_templates.xml",
     ],
     "demo": [
         "demo/seller_mode_demo.xml",
+        "demo/seller_mode_portal_demo.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "seller_mode/static/src/scss/seller_mode_portal.scss",
+        ],
+        "web.assets_tests": [
+            "seller_mode/static/src/js/tours/seller_mode_portal_tour.js",
+        ],
+    },
     "installable": True,
     "application": True,
 }

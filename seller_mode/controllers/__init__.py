@@ -1,3 +1,4 @@
 from . import webhook
 from . import image
 from . import connect
+from . import portal

@@ -1150,3 +1150,110 @@ def _parse_time(text):
     if moment.tzinfo:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
+
+
+# ------------------------------------------------------------ portal
+class SellerStorePortal(models.Model):
+    """What the retailer portal and the catalog feeds show of a store. The
+    portal reads with sudo after checking the store is the retailer's; these
+    helpers return plain values only, never a credential."""
+
+    _inherit = "seller.store"
+
+    @api.model
+    def _seller_portal_stores(self, partner):
+        """The stores of ``partner``'s company (the retailer), sudo."""
+        commercial = partner.commercial_partner_id
+        return self.sudo().search([("partner_id", "child_of", commercial.id)])
+
+    @api.model
+    def _seller_portal_rows(self, lines):
+        """One plain row per shared variant (seller.share.variant records):
+        product, SKU, barcode, prices in the store's currency, the quantity the
+        store may sell now (live) and the sync state."""
+        lines = lines.sudo()
+        share_states = dict(self.env["seller.share"]._fields["state"]._description_selection(self.env))
+        prices, quantities = {}, {}
+        for store in lines.store_id:
+            products = lines.filtered(lambda l, s=store: l.store_id == s).product_id
+            prices[store.id] = store._seller_prices(products)
+            quantities[store.id] = store._seller_available_qty(products)
+        rows = []
+        for line in lines:
+            store, product, share = line.store_id, line.product_id, line.share_id
+            price = prices[store.id].get(product.id, {})
+            quantity = quantities[store.id].get(product.id)
+            variant = ", ".join(product.product_template_attribute_value_ids.mapped("name"))
+            rows.append({
+                "line": line,
+                "product": product,
+                "store": store.name,
+                "store_id": store.id,
+                "product_name": product.product_tmpl_id.name,
+                "variant": variant,
+                "sku": product._seller_sku() or "",
+                "barcode": product.barcode or "",
+                "wholesale": price.get("wholesale", 0.0),
+                "retail": price.get("retail", 0.0),
+                "retail_min": price.get("retail_min", 0.0),
+                "retail_max": price.get("retail_max", 0.0),
+                "map": price.get("map", 0.0),
+                "currency": price.get("currency") or store.currency_id.name,
+                "currency_record": store.currency_id,
+                "quantity": quantity if quantity is not None else "",
+                "sync_state": share.state,
+                "sync_state_label": share_states.get(share.state, share.state),
+                "sync_error": share.error_message or "",
+            })
+        return rows
+
+    def _seller_portal_health(self):
+        """The store's health in plain words: last successful sync, lag,
+        recent problems."""
+        self.ensure_one()
+        Event = self.env["seller.sync.event"].sudo()
+        store = self.sudo()
+        lagged = Event.search([("store_id", "=", store.id), ("result", "!=", "error"), ("lag_seconds", ">", 0)],
+                              limit=20)
+        errors = Event.search([("store_id", "=", store.id), ("result", "in", ("error", "partial"))], limit=5)
+        kinds = dict(Event._fields["kind"]._description_selection(self.env))
+        return {
+            "last_sync_at": store.last_sync_at,
+            "last_lag": lagged[:1].lag_seconds if lagged else None,
+            "avg_lag": (sum(lagged.mapped("lag_seconds")) / len(lagged)) if lagged else None,
+            "errors": [{
+                "when": event.started_at,
+                "what": kinds.get(event.kind, event.kind),
+                "message": _seller_plain_words(event.message or ""),
+                "partial": event.result == "partial",
+            } for event in errors],
+            "state_message": _seller_plain_words(store.state_message or ""),
+            "share_errors": store.share_error_count,
+            "catalog_done": store.catalog_done,
+            "catalog_total": store.catalog_total,
+            "catalog_progress": store.catalog_progress,
+            "catalog_eta_minutes": store.catalog_eta_minutes,
+        }
+
+
+def _seller_plain_words(message):
+    """A store's error for the retailer: the first lines, without tracebacks
+    or raw payloads."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    text = " ".join(lines[:3])
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class SellerStorePortalReturn(models.Model):
+    """A retailer who connected its store from the portal comes back to the
+    portal, even once the one-time token that said so is spent."""
+
+    _inherit = "seller.store"
+
+    def _seller_after_connect_url(self):
+        url = super()._seller_after_connect_url()
+        user = self.env.user
+        if (not url.startswith("/my/") and user._is_portal()
+                and self.partner_id.commercial_partner_id == user.partner_id.commercial_partner_id):
+            return "/my/seller/stores/%d?connected=1" % self.id
+        return url

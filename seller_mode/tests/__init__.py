@@ -6,3 +6,4 @@ from . import test_access
 from . import test_catalog_push
 from . import test_live_stock
 from . import test_orders
+from . import test_portal
