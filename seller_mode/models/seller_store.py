@@ -3,7 +3,7 @@ import logging
 import math
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import psycopg2
 
@@ -17,6 +17,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from .. import adapters
 from ..adapters.base import AdapterError, AuthError, RetryableError
 from ..fields import BigInteger
+from ..tools import parse_time, plain_words, utcnow
 
 _logger = logging.getLogger(__name__)
 
@@ -99,6 +100,10 @@ class SellerStore(models.Model):
     webhook_secret = fields.Char(groups=MANAGER_GROUP, copy=False)
     connect_token = fields.Char(
         groups=MANAGER_GROUP, copy=False, help="One-time token of a pending self-service connection."
+    )
+    connect_origin = fields.Selection(
+        [("backend", "Backend"), ("portal", "Portal")], copy=False, readonly=True,
+        help="Where the last connection was started: the person comes back there.",
     )
 
     # -- what the store told us when it was connected
@@ -578,7 +583,7 @@ class SellerStore(models.Model):
     def _seller_new_connect_token(self, origin="backend"):
         self.ensure_one()
         token = "%s.%d.%s" % (origin, self.id, secrets.token_urlsafe(24))
-        self.sudo().connect_token = token
+        self.sudo().write({"connect_token": token, "connect_origin": origin})
         return token
 
     @api.model
@@ -594,13 +599,9 @@ class SellerStore(models.Model):
             return self.browse()
         return store
 
-    def _seller_connect_origin(self):
-        token = self.sudo().connect_token or ""
-        return token.split(".")[0] if token else "backend"
-
     def _seller_after_connect_url(self):
         """Where the person who started the connection comes back to."""
-        if self._seller_connect_origin() == "portal":
+        if self.connect_origin == "portal":
             return "/my/seller/stores/%d?connected=1" % self.id
         return "/odoo/action-seller_mode.seller_store_action/%d?connected=1" % self.id
 
@@ -765,7 +766,7 @@ class SellerStore(models.Model):
             return self._seller_handle_adapter_error(exc, "catalog", started)
         errors = [m for m in (pushed + removed) if m]
         done = batch._seller_mark_pushed(revisions)
-        now = _utcnow()
+        now = utcnow()
         self._seller_log_event(
             "catalog", count=len(batch), batches=1, started=started,
             result="ok" if not errors else ("partial" if len(errors) < len(batch) else "error"),
@@ -821,7 +822,7 @@ class SellerStore(models.Model):
             pushed, batches, failed, stale = lines._seller_push_quantities(self._seller_adapter(), "sm-%d" % self.id)
         except AdapterError as exc:
             return self._seller_handle_adapter_error(exc, "stock", started)
-        now = _utcnow()
+        now = utcnow()
         if failed:
             # Not acknowledged: the cursor stays, and a later job sends them again.
             self._seller_enqueue_stock(eta=5)
@@ -1003,7 +1004,7 @@ class SellerStore(models.Model):
             return "recorded as %s, to confirm" % order.name
         order.action_confirm()
         adapter.accept(payload)
-        now = _utcnow()
+        now = utcnow()
         ordered_at = order.seller_ordered_at
         self._seller_log_event(
             "order", count=len(order.order_line), batches=1, started=started, reference=payload.name,
@@ -1036,7 +1037,7 @@ class SellerStore(models.Model):
             "seller_store_id": self.id,
             "seller_remote_order_id": payload.remote_id,
             "seller_remote_order_name": payload.name,
-            "seller_ordered_at": _parse_time(payload.created_at),
+            "seller_ordered_at": parse_time(payload.created_at),
             "seller_payload": json.dumps(payload.raw or {}, default=str),
             "seller_exception": "\n".join(problems) or False,
             "order_line": lines,
@@ -1133,33 +1134,7 @@ class SellerStore(models.Model):
             description="Process order %s again" % order.name,
         )._seller_job_reprocess()
 
-
-def _utcnow():
-    """Now, naive UTC, to the microsecond (fields.Datetime.now() drops them)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _parse_time(text):
-    """An ISO 8601 time from a store, as a naive UTC datetime (None if unreadable)."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
-
-
-# ------------------------------------------------------------ portal
-class SellerStorePortal(models.Model):
-    """What the retailer portal and the catalog feeds show of a store. The
-    portal reads with sudo after checking the store is the retailer's; these
-    helpers return plain values only, never a credential."""
-
-    _inherit = "seller.store"
-
+    # ------------------------------------------------------------ portal
     @api.model
     def _seller_portal_stores(self, partner):
         """The stores of ``partner``'s company (the retailer), sudo."""
@@ -1224,36 +1199,13 @@ class SellerStorePortal(models.Model):
             "errors": [{
                 "when": event.started_at,
                 "what": kinds.get(event.kind, event.kind),
-                "message": _seller_plain_words(event.message or ""),
+                "message": plain_words(event.message or ""),
                 "partial": event.result == "partial",
             } for event in errors],
-            "state_message": _seller_plain_words(store.state_message or ""),
+            "state_message": plain_words(store.state_message or ""),
             "share_errors": store.share_error_count,
             "catalog_done": store.catalog_done,
             "catalog_total": store.catalog_total,
             "catalog_progress": store.catalog_progress,
             "catalog_eta_minutes": store.catalog_eta_minutes,
         }
-
-
-def _seller_plain_words(message):
-    """A store's error for the retailer: the first lines, without tracebacks
-    or raw payloads."""
-    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    text = " ".join(lines[:3])
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-class SellerStorePortalReturn(models.Model):
-    """A retailer who connected its store from the portal comes back to the
-    portal, even once the one-time token that said so is spent."""
-
-    _inherit = "seller.store"
-
-    def _seller_after_connect_url(self):
-        url = super()._seller_after_connect_url()
-        user = self.env.user
-        if (not url.startswith("/my/") and user._is_portal()
-                and self.partner_id.commercial_partner_id == user.partner_id.commercial_partner_id):
-            return "/my/seller/stores/%d?connected=1" % self.id
-        return url
