@@ -400,6 +400,7 @@ def _emulator_host_main(platform, seed):
     counters = {}  # (tenant, label, status, throttled) -> count
     ack = {}  # change-log seq -> wall time the answer was sent
     counter_lock = threading.Lock()
+    requests_log = []  # [tenant, label, start wall, end wall, status, throttled, actual cost]
 
     original_record = core.ChangeLog.record
 
@@ -446,6 +447,7 @@ def _emulator_host_main(platform, seed):
         if request.path.startswith("/_emulator"):
             return original_handle(request)
         local.rows = []
+        began = time.time()
         try:
             response = original_handle(request)
         finally:
@@ -456,9 +458,13 @@ def _emulator_host_main(platform, seed):
         if platform == "shopify" and response is not None and isinstance(response.body, dict):
             throttled = throttled or any((e.get("extensions") or {}).get("code") == "THROTTLED"
                                          for e in (response.body.get("errors") or []) if isinstance(e, dict))
+        cost = None
+        if platform == "shopify" and response is not None and isinstance(response.body, dict):
+            cost = ((response.body.get("extensions") or {}).get("cost") or {}).get("actualQueryCost")
         key = (tenant_of(request), label_of(request), status, throttled)
         with counter_lock:
             counters[key] = counters.get(key, 0) + 1
+            requests_log.append([key[0], key[1], began, now, status, throttled, cost])
             for row in rows:
                 ack[row["seq"]] = now
         return response
@@ -548,6 +554,10 @@ def _emulator_host_main(platform, seed):
         out = emulator.place_order(site_name, line_items, shipping=address, billing=dict(address, email="c@example.com"))
         return {"id": out["id"], "name": out.get("number"), "wall": time.time()}
 
+    def request_log(tenant=None, since=0.0):
+        with counter_lock:
+            return [r for r in requests_log if (tenant is None or r[0] == tenant) and r[2] >= since]
+
     def counts():
         with counter_lock:
             return [[k[0], k[1], k[2], k[3], v] for k, v in counters.items()]
@@ -585,7 +595,7 @@ def _emulator_host_main(platform, seed):
     handlers = {
         "add_tenant": add_tenant, "set_faults": lambda tenant, **f: emulator.set_faults(tenant, **f),
         "shopify_seed": shopify_seed, "woo_seed": woo_seed, "quantities": quantities, "log": log_rows,
-        "shopify_order": shopify_order, "woo_order": woo_order, "counts": counts, "fs_location": fs_location,
+        "shopify_order": shopify_order, "woo_order": woo_order, "counts": counts, "requests": request_log, "fs_location": fs_location,
         "bucket": snapshot_bucket, "woo_products": woo_products, "shopify_products": shopify_products,
         "flush_webhooks": lambda: emulator.flush_webhooks() if platform == "woocommerce" else None,
         "set_webhook_delay": lambda name, seconds: emulator.set_webhook_delay(name, seconds),
@@ -618,6 +628,11 @@ ICP.set_param("seller_mode.callback_base_url", p["callback"])
 ICP.set_param("web.base.url", p["callback"])
 warehouse = env["stock.warehouse"].search([], limit=1)
 location = warehouse.lot_stock_id
+# Stock spread over bins under WH/Stock (the stores take WH/Stock and its
+# children): inventory adjustments write their location (last_inventory_date),
+# so concurrent adjustments in one location collide in stock's core.
+bins = env["stock.location"].create([{"name": "Bin %02d" % n, "location_id": location.id, "usage": "internal"}
+                                     for n in range(p.get("bins", 16))])
 products = env["product.product"]
 if p["skus"]:
     tmpl_vals = [{"name": "Bench %s" % s["sku"], "default_code": s["sku"], "type": "consu", "is_storable": True,
@@ -626,8 +641,8 @@ if p["skus"]:
     products = templates.product_variant_ids
     Quant = env["stock.quant"].sudo()
     by_code = {pr.default_code: pr for pr in products}
-    for s in p["skus"]:
-        Quant._update_available_quantity(by_code[s["sku"]], location, s["qty"])
+    for n, s in enumerate(p["skus"]):
+        Quant._update_available_quantity(by_code[s["sku"]], bins[n % len(bins)], s["qty"])
 pricelist = env["product.pricelist"].create({"name": "Bench Wholesale"})
 stores = []
 for s in p["stores"]:

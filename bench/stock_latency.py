@@ -157,11 +157,12 @@ class Bench:
         self.ref_to_sku = {name: {ref: sku for sku, ref in refs.items()} for name, refs in self.refs.items()}
         log("stores seeded: %d variant lines" % sum(len(v) for v in lines.values()))
 
-        quants = self.server.rpc("stock.quant", "search_read", [("location_id", "=", self.location_id),
+        quants = self.server.rpc("stock.quant", "search_read", [("location_id", "child_of", self.location_id),
                                                                 ("product_id", "in", list(self.product_ids.values()))],
-                                 ["product_id"])
+                                 ["product_id", "location_id"])
         by_product = {pid: sku for sku, pid in self.product_ids.items()}
         self.quant_of = {by_product[q["product_id"][0]]: q["id"] for q in quants}
+        self.bin_of = {by_product[q["product_id"][0]]: q["location_id"][0] for q in quants}
         self.picking_type = self.server.rpc("stock.picking.type", "search_read",
                                             [("code", "=", "outgoing")], ["id", "default_location_dest_id"], limit=1)[0]
         self.customer_location = self.server.rpc("ir.model.data", "check_object_reference",
@@ -185,6 +186,7 @@ class Bench:
 
     def do_change(self, sku, kind):
         server = self.server
+        began = time.time()
         with self.change_lock:
             self.counter += 1
             index = self.counter
@@ -203,9 +205,9 @@ class Bench:
             product = self.product_ids[sku]
             picking = server.rpc("stock.picking", "create", {
                 "picking_type_id": self.picking_type["id"], "partner_id": self.partner_id,
-                "location_id": self.location_id, "location_dest_id": self.customer_location,
+                "location_id": self.bin_of[sku], "location_dest_id": self.customer_location,
                 "move_ids": [(0, 0, {"product_id": product, "product_uom_qty": 1.0,
-                                     "location_id": self.location_id, "location_dest_id": self.customer_location})],
+                                     "location_id": self.bin_of[sku], "location_dest_id": self.customer_location})],
             })
             server.rpc_retry("stock.picking", "action_confirm", [picking])  # reserves: the free-stock change
             commit = time.time()
@@ -217,7 +219,8 @@ class Bench:
                 raise RuntimeError("delivery %s not validated: %r" % (picking, result))
             with self.change_lock:
                 self.onhand[sku] -= 1
-        return {"index": index, "sku": sku, "free": int(free), "commit": commit, "kind": kind}
+        return {"index": index, "sku": sku, "free": int(free), "commit": commit, "kind": kind,
+                "rpc_s": commit - began}
 
     def run_changes(self, count, rate, threads, record=True):
         """``count`` changes at ``rate`` per second from a pool of threads
@@ -261,6 +264,8 @@ class Bench:
         if record:
             self.changes.extend(done)
         return done, {"achieved_rate": round(len(done) / elapsed, 2) if elapsed else None,
+                      "change_rpc_p50_s": harness.rounded(harness.percentile([c["rpc_s"] for c in done], 50)),
+                      "change_rpc_p95_s": harness.rounded(harness.percentile([c["rpc_s"] for c in done], 95)),
                       "late_p95_s": harness.rounded(harness.percentile(late, 95))}
 
     # ------------------------------------------------------------ measuring
@@ -293,8 +298,13 @@ class Bench:
         lags = {}  # (store, index) -> (lag, ack lag)
         history = {name: {} for name in self.tenants}  # store -> sku -> [(wall, ack, value)]
         deadline = time.time() + timeout
+        last_new = time.time()
         while pending and time.time() < deadline:
             new = self.fetch_rows(since)
+            if any(new.values()):
+                last_new = time.time()
+            elif time.time() - last_new > self.args.quiet:
+                break  # nothing reached any store for a while: what is missing is lost
             for name, rows in new.items():
                 for wall, ack, sku, value in rows:
                     history[name].setdefault(sku, []).append((wall, ack, value))
@@ -340,8 +350,9 @@ result = {}
 for store in env["seller.store"].search([]):
     lines = env["seller.share.variant"].search([("store_id", "=", store.id)])
     qty = store._seller_available_qty(lines.product_id)
-    result[store.name] = {p.default_code: qty.get(p.id) for p in lines.product_id}
+    result[store.name] = {l.product_id.default_code: [qty.get(l.product_id.id), l.last_pushed_qty] for l in lines}
 """)
+        self.drift_examples = []
         total, stores_off, variants_off = 0, 0, 0
         for name, (platform, tenant) in self.tenants.items():
             refs = self.refs[name]
@@ -349,7 +360,13 @@ for store in env["seller.store"].search([]):
                                              location_id=self.locations.get(name))
             off = 0
             for sku, ref in refs.items():
-                diff = abs((have.get(ref) or 0) - (wanted[name].get(sku) or 0))
+                want, last = wanted[name].get(sku) or [0, 0]
+                diff = abs((have.get(ref) or 0) - (want or 0))
+                if diff and len(self.drift_examples) < 8:
+                    self.drift_examples.append({
+                        "store": name, "sku": sku, "store_value": have.get(ref), "allocation": want,
+                        "last_pushed_qty": last,
+                        "changes": [(c["kind"], c["free"]) for c in self.changes if c["sku"] == sku]})
                 if diff:
                     off += diff
                     variants_off += 1
@@ -378,7 +395,7 @@ result = {"events": [{"result": g["result"], "count": g["count"], "batches": g["
           "jobs": [{"channel": g["channel"], "state": g["state"], "count": g["__count"],
                     "exec_avg_s": round(g["exec_time"] or 0, 3)} for g in jobs],
           "stock_jobs": len(stock_jobs), "stock_jobs_overlapping_same_store": overlaps,
-          "job_retries": sum(env["queue.job"].search([]).mapped("retry"))}
+          "job_retries": sum(j.retry - 1 for j in env["queue.job"].search([]) if j.retry)}
 """)
 
 
@@ -415,6 +432,8 @@ def main():
     parser.add_argument("--workers", type=int, default=0, help="Odoo --workers (0: threaded)")
     parser.add_argument("--channels", default=harness.DEFAULT_CHANNELS)
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the stores after the last change")
+    parser.add_argument("--quiet", type=float, default=30.0,
+                        help="stop waiting when no store changed for this long (the rest counts as unacknowledged)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-template", action="store_true", help="install seller_mode instead of copying the template")
@@ -464,10 +483,13 @@ def main():
                 "drift": drift,
                 "drift_stores": stores_off,
                 "drift_variants": variants_off,
+                "drift_examples": bench.drift_examples,
                 "changes": len(changes),
                 "rate": args.rate,
                 "achieved_rate": pace["achieved_rate"],
                 "late_p95_s": pace["late_p95_s"],
+                "change_rpc_p50_s": pace["change_rpc_p50_s"],
+                "change_rpc_p95_s": pace["change_rpc_p95_s"],
                 "unacknowledged": missing,
                 "stores": len(bench.tenants),
                 "shopify_stores": args.shopify_stores,
