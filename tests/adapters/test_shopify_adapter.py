@@ -11,6 +11,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.receiver import Receiver, receiver  # noqa: F401 (fixture)
 import requests
 
 from emulators.shopify import ShopifyEmulator
@@ -442,51 +444,13 @@ def test_orders_fetch_accept_fulfil_cancel(emu):
 
 
 # ---------------------------------------------------------------- webhooks
-class Receiver:
-    def __init__(self):
-        self.received = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.received.append((dict(self.headers), body, self.path))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def wait(self, topic, n=1, timeout=5.0):
-        end = time.time() + timeout
-        while time.time() < end:
-            got = [r for r in self.received if r[0].get("X-Shopify-Topic") == topic]
-            if len(got) >= n:
-                return got
-            time.sleep(0.02)
-        return [r for r in self.received if r[0].get("X-Shopify-Topic") == topic]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def test_webhooks_signed_verified_and_parsed(emu, receiver):
     token, ad, ours, own = _order_shop(emu, "hook", receiver)
     order = _place(emu, "hook", token, [{"variantId": ours.remote_variant_id, "quantity": 1}])
-    [(headers, body, path)] = receiver.wait("orders/create")
+    [call] = receiver.wait(topic="orders/create")
+    headers, body, path = call["headers"], call["body"], call["path"]
     assert path == "/seller_mode/webhook/shopify"
     assert ad.verify_webhook(headers, body)
     assert ad.verify_webhook({k.lower(): v for k, v in headers.items()}, body)  # header names in any case
@@ -495,20 +459,24 @@ def test_webhooks_signed_verified_and_parsed(emu, receiver):
     assert not adapter(emu, "hook", token, api_secret="another-secret").verify_webhook(headers, body)
     ev = ad.parse_webhook(headers, body)
     assert ev.topic == "order" and ev.remote_id == order["id"] and ev.delivery_id == headers["X-Shopify-Webhook-Id"]
-    [(h2, b2, _)] = receiver.wait("fulfillment_orders/fulfillment_request_submitted")
+    [call] = receiver.wait(topic="fulfillment_orders/fulfillment_request_submitted")
+    h2, b2 = call["headers"], call["body"]
     assert ad.verify_webhook(h2, b2)
     ev2 = ad.parse_webhook(h2, b2)
     assert ev2.topic == "fulfillment_request" and ev2.remote_id == order["id"]
     ad.accept(ad.fetch_order(order["id"]))
     gql(emu, "hook", token, """mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, restock: true) {
         orderCancelUserErrors { message } } }""", {"id": order["id"]})
-    [(h3, b3, _)] = receiver.wait("fulfillment_orders/cancellation_request_submitted")
+    [call] = receiver.wait(topic="fulfillment_orders/cancellation_request_submitted")
+    h3, b3 = call["headers"], call["body"]
     assert ad.parse_webhook(h3, b3).topic == "cancellation_request"
-    [(h4, b4, _)] = receiver.wait("orders/cancelled")
+    [call] = receiver.wait(topic="orders/cancelled")
+    h4, b4 = call["headers"], call["body"]
     assert ad.parse_webhook(h4, b4).topic == "order_cancelled"
     gql(emu, "hook", token, "mutation($p: ProductUpdateInput!) { productUpdate(product: $p) { userErrors { message } } }",
         {"p": {"id": emu.state_snapshot("hook")["products"][0]["id"], "title": "Edited"}})
-    [(h5, b5, _)] = receiver.wait("products/update")
+    [call] = receiver.wait(topic="products/update")
+    h5, b5 = call["headers"], call["body"]
     ev5 = ad.parse_webhook(h5, b5)
     assert ev5.topic == "product_updated" and ev5.remote_id == emu.state_snapshot("hook")["products"][0]["id"]
     # REST numeric ids become gids; unknown topics are "other"; malformed JSON is refused

@@ -11,6 +11,8 @@ import time
 import urllib.parse
 
 import pytest
+
+from tests.receiver import Receiver, receiver  # noqa: F401 (fixture)
 import requests
 import woocommerce
 
@@ -88,55 +90,6 @@ def site(emu):
     return Site(emu, name, key, secret)
 
 
-class Receiver:
-    """A tiny local HTTP server recording what it receives (answers 200)."""
-
-    def __init__(self):
-        self.received = []
-        self.event = threading.Event()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                outer.received.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
-                outer.event.set()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            do_GET = do_POST = _any
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def wait_for(self, predicate, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [r for r in list(self.received) if predicate(r)]
-            if found:
-                return found
-            time.sleep(0.05)
-        return []
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    rec = Receiver()
-    yield rec
-    rec.close()
 
 
 # ---------------------------------------------------------------- payloads
@@ -548,7 +501,7 @@ def test_webhooks_end_to_end(site, receiver):
     adapter = site.adapter()
     site.emu.set_webhook_delay(site.name, 0)
     adapter.setup(receiver.base, ["order.created", "order.updated", "product.updated"])
-    pings = receiver.wait_for(lambda r: r["body"].startswith(b"webhook_id="))
+    pings = receiver.wait(predicate=lambda r: r["body"].startswith(b"webhook_id="))
     assert len(pings) == 3
     ping = pings[0]
     assert adapter.verify_webhook(ping["headers"], ping["body"]) is False
@@ -556,7 +509,7 @@ def test_webhooks_end_to_end(site, receiver):
 
     product = adapter.push_products([simple("1", "WH-1", qty=5)])[0]
     order = site.emu.place_order(site.name, [{"product_id": int(product.remote_id), "quantity": 1}])
-    got = receiver.wait_for(lambda r: r["headers"].get("X-WC-Webhook-Topic") == "order.created")
+    got = receiver.wait(predicate=lambda r: r["headers"].get("X-WC-Webhook-Topic") == "order.created")
     assert got, "no order.created delivery"
     headers, body = got[0]["headers"], got[0]["body"]
     assert adapter.verify_webhook(headers, body) is True
@@ -572,12 +525,12 @@ def test_webhooks_end_to_end(site, receiver):
     assert adapter.verify_webhook(wrong, body) is False
 
     site.rest().put("orders/%d" % order["id"], {"status": "cancelled"})
-    got = receiver.wait_for(lambda r: r["headers"].get("X-WC-Webhook-Topic") == "order.updated"
+    got = receiver.wait(predicate=lambda r: r["headers"].get("X-WC-Webhook-Topic") == "order.updated"
                             and b'"cancelled"' in r["body"])
     assert got
     event = adapter.parse_webhook(got[0]["headers"], got[0]["body"])
     assert (event.topic, event.remote_id) == ("order_cancelled", str(order["id"]))
-    updates = receiver.wait_for(lambda r: r["headers"].get("X-WC-Webhook-Topic") == "product.updated")
+    updates = receiver.wait(predicate=lambda r: r["headers"].get("X-WC-Webhook-Topic") == "product.updated")
     assert updates and adapter.parse_webhook(updates[0]["headers"], updates[0]["body"]).topic == "product_updated"
     with pytest.raises(PermanentError):
         adapter.parse_webhook({"X-WC-Webhook-Topic": "order.created"}, b"{not json")
@@ -590,7 +543,7 @@ def test_key_authorization_flow(site, receiver):
     assert query["scope"] == ["read_write"] and query["user_id"] == ["42"]
     answer = requests.get(url, allow_redirects=False, timeout=10)
     assert answer.status_code == 302 and "success=1" in answer.headers["Location"]
-    callback = [r for r in receiver.received if r["path"] == "/callback"]
+    callback = receiver.matching(lambda r: r["path"] == "/callback")
     assert len(callback) == 1
     keys = parse_key_callback(callback[0]["body"])
     assert keys["user_id"] == "42" and keys["key_permissions"] == "read_write"

@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.receiver import Receiver, receiver  # noqa: F401 (fixture)
 import requests
 import shopify
 from graphql import build_client_schema, is_enum_type, is_input_object_type, is_interface_type, is_object_type
@@ -41,53 +43,6 @@ def emu():
     e.stop()
 
 
-class Receiver:
-    """A tiny webhook receiver: records every POST; answers 500 to the first
-    ``fail_first`` requests."""
-
-    def __init__(self, fail_first=0):
-        self.received = []
-        self.fail_first = fail_first
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.received.append((dict(self.headers), body, self.path))
-                status = 500 if len(outer.received) <= outer.fail_first else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/hooks" % self.server.server_address[1]
-
-    def wait(self, n, timeout=5.0, topic=None):
-        end = time.time() + timeout
-        while time.time() < end:
-            got = self.topic(topic) if topic else self.received
-            if len(got) >= n:
-                return got
-            time.sleep(0.02)
-        return self.topic(topic) if topic else self.received
-
-    def topic(self, topic):
-        return [r for r in self.received if r[0].get("X-Shopify-Topic") == topic]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def new_shop(emu, name, plan="enterprise", **kw):
@@ -628,16 +583,16 @@ def test_order_to_fulfillment_with_tracking_and_webhooks(emu, receiver):
     # webhooks: signed with the app secret, REST-style payloads
     created = receiver.wait(1, topic="orders/create")
     assert len(created) == 1
-    headers, body, _ = created[0]
+    headers, body = created[0]["headers"], created[0]["body"]
     assert _verify(headers, body)
     assert headers["X-Shopify-Shop-Domain"] == "ord-a.myshopify.com" and headers["X-Shopify-API-Version"] == "2026-04"
     assert headers["X-Shopify-Webhook-Id"] and headers["X-Shopify-Triggered-At"]
     payload = json.loads(body)
     assert payload["admin_graphql_api_id"] == order["id"] and payload["line_items"][0]["sku"] == "FS-S"
     submitted = receiver.wait(1, topic="fulfillment_orders/fulfillment_request_submitted")
-    assert json.loads(submitted[0][1])["submitted_fulfillment_order"]["id"] == fo_id
+    assert json.loads(submitted[0]["body"])["submitted_fulfillment_order"]["id"] == fo_id
     assert receiver.wait(3, topic="orders/updated")
-    assert all(_verify(h, b) for h, b, _ in receiver.received)
+    assert all(_verify(c["headers"], c["body"]) for c in receiver.calls)
 
 
 def test_fulfillment_request_reject_and_cancellation_requests(emu, receiver):
@@ -711,21 +666,21 @@ def test_webhook_duplicates_drops_retries_and_app_uninstalled(emu):
         upd = "mutation($p: ProductUpdateInput!) { productUpdate(product: $p) { product { id } userErrors { message } } }"
         data(gql(emu, "hook-a", token, upd, {"p": {"id": pid, "title": "one"}}))
         got = rec.wait(2, timeout=4)  # first answered 500, retried after ~1 s
-        assert len(got) == 2 and got[0][0]["X-Shopify-Webhook-Id"] == got[1][0]["X-Shopify-Webhook-Id"]
-        assert json.loads(got[1][1])["title"] == "one"
+        assert len(got) == 2 and got[0]["headers"]["X-Shopify-Webhook-Id"] == got[1]["headers"]["X-Shopify-Webhook-Id"]
+        assert json.loads(got[1]["body"])["title"] == "one"
         emu.set_faults("hook-a", webhook_duplicate_rate=1.0)
         data(gql(emu, "hook-a", token, upd, {"p": {"id": pid, "title": "two"}}))
         got = rec.wait(4)
-        assert len(got) == 4 and got[2][0]["X-Shopify-Webhook-Id"] == got[3][0]["X-Shopify-Webhook-Id"]
+        assert len(got) == 4 and got[2]["headers"]["X-Shopify-Webhook-Id"] == got[3]["headers"]["X-Shopify-Webhook-Id"]
         emu.set_faults("hook-a", webhook_duplicate_rate=0.0, webhook_drop_rate=1.0)
         data(gql(emu, "hook-a", token, upd, {"p": {"id": pid, "title": "three"}}))
         time.sleep(0.3)
-        assert len(rec.received) == 4
+        assert len(rec.calls) == 4
         emu.set_faults("hook-a", webhook_drop_rate=0.0)
         emu.revoke_token("hook-a", token)
         un = rec.wait(1, topic="app/uninstalled")
-        assert len(un) == 1 and _verify(un[0][0], un[0][1])
-        assert json.loads(un[0][1])["myshopify_domain"] == "hook-a.myshopify.com"
+        assert len(un) == 1 and _verify(un[0]["headers"], un[0]["body"])
+        assert json.loads(un[0]["body"])["myshopify_domain"] == "hook-a.myshopify.com"
         assert gql(emu, "hook-a", token, "{ shop { name } }", status=401)["errors"].startswith("[API] Invalid API key")
     finally:
         rec.close()

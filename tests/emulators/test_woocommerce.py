@@ -16,6 +16,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.receiver import Receiver, receiver  # noqa: F401 (fixture)
 import requests
 from woocommerce import API
 
@@ -25,48 +27,6 @@ requests.packages.urllib3.disable_warnings()
 
 
 # ---------------------------------------------------------------- helpers
-class Receiver:
-    """A tiny HTTP endpoint that records what it is sent."""
-
-    def __init__(self, status=200):
-        self.status = status
-        self.calls = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with outer.lock:
-                    outer.calls.append({"path": self.path, "headers": dict(self.headers), "body": body, "t": time.monotonic()})
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
-
-    def wait(self, count, timeout=5.0, predicate=None):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                calls = [c for c in self.calls if predicate is None or predicate(c)]
-            if len(calls) >= count:
-                return calls
-            time.sleep(0.02)
-        with self.lock:
-            return [c for c in self.calls if predicate is None or predicate(c)]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def is_ping(call):
     return "X-WC-Webhook-Topic" not in call["headers"]
 
