@@ -157,7 +157,7 @@ def main():
                               ["seller_store_id", "client_order_ref", "state", "seller_exception"])
             now = time.time()
             for r in rows:
-                key = (r["seller_store_id"][0], r["client_order_ref"])
+                key = (r["seller_store_id"][0], (r["client_order_ref"] or "").lstrip("#"))
                 all_orders[r["id"]] = r
                 if r["state"] == "sale" and key not in seen:
                     seen[key] = now
@@ -185,7 +185,7 @@ def main():
                 out = hosts["woocommerce"].call("woo_order", site_name=name, line_items=[
                     {"product_id": variants[name][s], "quantity": rng.randint(1, 2)} for s in chosen],
                     address=WOO_ADDRESS)
-            placed.append((store_ids[name], str(out["name"]), out["wall"]))
+            placed.append((store_ids[name], str(out["name"]).lstrip("#"), out["wall"]))
         last_placed = max(p[2] for p in placed)
         log("placed in %.1f s; waiting for the sale orders" % (last_placed - start))
 
@@ -207,7 +207,7 @@ def main():
         confirmed = [seen[k] for k in expected if k in seen]
         per_key = {}
         for r in all_orders.values():
-            key = (r["seller_store_id"][0], r["client_order_ref"])
+            key = (r["seller_store_id"][0], (r["client_order_ref"] or "").lstrip("#"))
             per_key[key] = per_key.get(key, 0) + 1
         duplicates = sum(c - 1 for c in per_key.values() if c > 1)
         exceptions = [r["seller_exception"] for r in all_orders.values() if r["seller_exception"]]
