@@ -129,7 +129,7 @@ def main():
             "root:4,root.seller_mode.stock:2,root.seller_mode.catalog:1,root.seller_mode.orders:1"
         )
         server = subprocess.Popen(odoo_command(args.db, [
-            "--http-port", str(args.port), "--load", "base,web,queue_job", "--db-filter", "^%s$" % args.db,
+            "--http-port", str(args.port), "--load", "base,rpc,web,queue_job", "--db-filter", "^%s$" % args.db,
             "--log-level", "warn",
         ]), env=env, cwd=ROOT)
         children.append(server)

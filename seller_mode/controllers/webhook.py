@@ -45,6 +45,8 @@ class SellerWebhookController(http.Controller):
         except PermanentError as exc:
             _logger.warning("seller_mode webhook refused (store %s): %s", store.id, exc)
             return self._answer(400, "malformed body")
+        if event.topic == "product_updated" and store._seller_is_price_echo(adapter, event):
+            return self._answer(200, "nothing to do")
         request.env["seller.webhook.event"].sudo()._seller_receive(store, event)
         return self._answer(200, "ok")
 

@@ -806,6 +806,7 @@ class SellerStore(models.Model):
         self.ensure_one()
         if self.state != "connected":
             return "store is %s" % self.state
+        self._seller_lock_for_stock()
         started = time.monotonic()
         horizon = self._seller_stock_horizon()
         full_revision = self.stock_revision if self.stock_revision > self.stock_pushed_revision else None
@@ -856,6 +857,7 @@ class SellerStore(models.Model):
         self.ensure_one()
         if self.state != "connected":
             return "store is %s" % self.state
+        self._seller_lock_for_stock()
         started = time.monotonic()
 
         def reconcile(adapter):
@@ -887,6 +889,17 @@ class SellerStore(models.Model):
             return "drift %d on %d variant(s)" % (drift, len(drifted))
 
         return self._seller_with_adapter("reconcile", reconcile)
+
+    def _seller_lock_for_stock(self):
+        """One stock push per store at a time: a second job would send
+        quantities the first one is about to change, and read its writes as
+        sales in the store. The lock is the store's row, held to commit."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT id FROM seller_store WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id])
+        except psycopg2.errors.LockNotAvailable as exc:
+            raise RetryableJobError("another stock push to %s is running" % self.name, seconds=1,
+                                    ignore_retry=True) from exc
 
     def _seller_stock_done(self, horizon, full_revision):
         vals = {"stock_cursor": max(horizon, self.stock_cursor or 0)}
@@ -948,6 +961,22 @@ class SellerStore(models.Model):
             return "%d order(s) queued" % queued
 
         return self._seller_with_adapter("order", poll)
+
+    def _seller_is_price_echo(self, adapter, event):
+        """A product webhook that only repeats the prices we last pushed
+        (our own stock or price writes coming back): nothing to do, no job."""
+        share = self.env["seller.share"].sudo().search(
+            [("store_id", "=", self.id), ("remote_product_id", "=", event.remote_id)], limit=1)
+        if not share:
+            return True  # not one of our products
+        seen = adapter.webhook_prices(event.payload)
+        lines = share.variant_ids.filtered("remote_variant_id")
+        currency = self.pricelist_id.currency_id
+        return bool(lines) and all(
+            line._seller_price_ref() in seen
+            and currency.compare_amounts(float(seen[line._seller_price_ref()]), line.last_pushed_price) == 0
+            for line in lines
+        )
 
     def _seller_is_order_id(self, remote_id):
         if self.platform == "shopify":
