@@ -40,6 +40,9 @@ SHOPIFY_SCOPES = (
 # Products pushed per catalog job: one job is one short transaction, and a
 # store with thousands of shares drains them job after job (resumable).
 CATALOG_BATCH = {"shopify": 25, "woocommerce": 100}
+# An order not ready for us yet is looked at again this many times (5, 10, 15 s later).
+ORDER_LOOK_AGAIN = 3
+NOT_READY = "not ready"
 # Store fields whose change alters every shared variant's quantity.
 STOCK_FIELDS = {"location_ids", "stock_share_percent", "stock_buffer", "stock_max", "untracked_policy",
                 "untracked_qty"}
@@ -983,17 +986,20 @@ class SellerStore(models.Model):
             return remote_id.startswith("gid://shopify/Order/")
         return remote_id.isdigit()
 
-    def _seller_enqueue_order(self, remote_id):
+    def _seller_enqueue_order(self, remote_id, look_again=0, eta=None):
         self.ensure_one()
         self.with_delay(
             channel="root.seller_mode.orders",
             identity_key="seller_mode.order.%d.%s" % (self.id, remote_id),
             description="Import order %s from %s" % (remote_id, self.name),
-        )._seller_job_import_order(remote_id)
+            eta=eta,
+        )._seller_job_import_order(remote_id, look_again=look_again)
 
-    def _seller_job_import_order(self, remote_id):
+    def _seller_job_import_order(self, remote_id, look_again=0):
         """Job: make the store's order ours, exactly once; or follow its
-        cancellation. Safe to run twice."""
+        cancellation. Safe to run twice. An order not ready yet (its
+        fulfillment request not submitted when its first webhook came) is
+        looked at again a few times, without waiting for the poller."""
         self.ensure_one()
         if self.state not in ("connected", "paused"):
             return "store is %s" % self.state
@@ -1003,7 +1009,10 @@ class SellerStore(models.Model):
             payload = adapter.fetch_order(remote_id)
             if payload is None:
                 return "not an order for us"
-            return self._seller_apply_order(adapter, payload, started)
+            outcome = self._seller_apply_order(adapter, payload, started)
+            if outcome.startswith(NOT_READY) and look_again < ORDER_LOOK_AGAIN:
+                self._seller_enqueue_order(remote_id, look_again + 1, eta=5 * (look_again + 1))
+            return outcome
 
         return self._seller_with_adapter("order", work, reference=str(remote_id))
 
@@ -1017,7 +1026,7 @@ class SellerStore(models.Model):
         if order:
             return "already imported as %s" % order.name
         if payload.status != "requested":
-            return "not ready (%s)" % payload.status
+            return "%s (%s)" % (NOT_READY, payload.status)
         order = self._seller_create_order(payload)
         if not order:
             return "none of our products"
