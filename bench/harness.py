@@ -683,9 +683,9 @@ for store_id, lines in p["lines"].items():
     cr.execute('''
         INSERT INTO seller_share_variant (share_id, store_id, company_id, product_id, active, remote_variant_id,
                                           remote_inventory_item_id, last_pushed_qty, qty_known, last_pushed_at,
-                                          create_uid, create_date, write_uid, write_date)
+                                          last_pushed_price, create_uid, create_date, write_uid, write_date)
              SELECT sh.id, sh.store_id, sh.company_id, x.product_id, true, x.variant, x.item, x.qty, true,
-                    now() at time zone 'UTC', 1, now() at time zone 'UTC', 1, now() at time zone 'UTC'
+                    now() at time zone 'UTC', 10.0, 1, now() at time zone 'UTC', 1, now() at time zone 'UTC'
                FROM unnest(%s::int[], %s::text[], %s::text[], %s::int[]) AS x(product_id, variant, item, qty)
                JOIN product_product pp ON pp.id = x.product_id
                JOIN seller_share sh ON sh.store_id = %s AND sh.product_tmpl_id = pp.product_tmpl_id
