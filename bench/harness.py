@@ -690,10 +690,20 @@ for store_id, lines in p["lines"].items():
                JOIN product_product pp ON pp.id = x.product_id
                JOIN seller_share sh ON sh.store_id = %s AND sh.product_tmpl_id = pp.product_tmpl_id
     ''', [[l[0] for l in lines], [l[2] for l in lines], [l[3] for l in lines], [l[4] for l in lines], store_id])
-cr.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-horizon = cr.fetchone()[0]
-cr.execute("UPDATE seller_store SET stock_cursor = %s, stock_pushed_revision = stock_revision WHERE id = ANY(%s)",
-           [horizon, [int(s) for s in p["lines"]]])
+cr.commit()
+# The running server's stock jobs lock store rows: retry in fresh transactions.
+import psycopg2, time as _time
+for _attempt in range(30):
+    try:
+        cr.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        horizon = cr.fetchone()[0]
+        cr.execute("UPDATE seller_store SET stock_cursor = %s, stock_pushed_revision = stock_revision "
+                   "WHERE id = ANY(%s)", [horizon, [int(s) for s in p["lines"]]])
+        cr.commit()
+        break
+    except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+        cr.rollback()
+        _time.sleep(1)
 cr.execute("ANALYZE")
 result = {"horizon": horizon}
 """
