@@ -80,6 +80,7 @@ def main():
     for line in (errors + skipped)[:40]:
         print("  " + line[:400])
     print("odoo tests: %d ran, %d failed, %d skipped in %.0f s" % (ran, failed, len(skipped), time.time() - started))
+    print("odoo: %d passed, %d failed, %d skipped" % (ran - failed, failed, len(skipped)))
     if problems:
         print("ODOO TESTS FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1
