@@ -109,8 +109,7 @@ class SellerShare(models.Model):
     def _seller_unshare(self):
         """Stop offering these products; the record stays so that the
         catalog push can take the product down in the store."""
-        self.write({"active": False, "state": "removed"})
-        self._seller_sync_variants()
+        self.write({"active": False, "state": "removed"})  # write() archives the variant lines
 
     def _seller_reshare(self):
         self.write({"active": True, "state": "pending", "error_message": False})

@@ -85,15 +85,18 @@ class SellerShareVariant(models.Model):
                 retry, idempotency_key=_idempotency_key(key_prefix, retry))
         now = fields.Datetime.now()
         acknowledged, failed = 0, []
+        by_value = {}  # one write per acknowledged value, not one per line
         for result in results:
             line = by_ref[result.ref]
             if result.ok:
-                line.write({"last_pushed_qty": result.value, "qty_known": True, "last_pushed_at": now})
+                by_value[result.value] = by_value.get(result.value, self.browse()) | line
                 acknowledged += 1
             else:
                 # Moved again (another sale): keep what we last set, so the next
                 # try counts every unit sold since.
                 failed.append("%s: %s" % (line.product_id._seller_sku(), result.error or "stale"))
+        for value, lines in by_value.items():
+            lines.write({"last_pushed_qty": value, "qty_known": True, "last_pushed_at": now})
         return acknowledged, requests, failed, stale
 
 
