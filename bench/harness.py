@@ -173,6 +173,15 @@ def install_database(db, modules="seller_mode"):
         raise RuntimeError("installing %s in %s failed (exit %s)" % (modules, db, code))
 
 
+def connect_db(db):
+    """A plain autocommit connection to ``db`` (for the bench's own reads)."""
+    import psycopg2
+    conn = psycopg2.connect(dbname=db, host=os.environ.get("PGHOST", "127.0.0.1"),
+                            port=os.environ.get("PGPORT", "5432"), user=os.environ.get("PGUSER", "root"))
+    conn.autocommit = True
+    return conn
+
+
 def make_database(tag, template=True, name="bench"):
     """A fresh database with seller_mode installed. With ``template``, it is
     copied from ``bench_tpl_<hash>`` (built on first use, kept for later

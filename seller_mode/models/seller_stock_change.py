@@ -10,17 +10,25 @@ _logger = logging.getLogger(__name__)
 
 PRECOMMIT_KEY = "seller_mode.changed_product_ids"
 
+# Journal rows (c) a store's (st) last push did not see: written by a
+# transaction outside its snapshot, that is not finished then or later.
+UNSEEN = """c.transaction_id >= COALESCE(st.stock_cursor, 0)
+            AND (st.stock_snapshot IS NULL
+                 OR NOT pg_visible_in_snapshot(c.transaction_id::text::xid8, st.stock_snapshot::pg_snapshot))"""
+
 
 class SellerStockChange(models.Model):
     """The stock change journal: one row per variant whose free stock
     changed, upserted in the transaction that changed it.
 
-    Rows are ordered by the id of the transaction that last wrote them
-    (``pg_current_xact_id()``), not by a sequence: sequence numbers are drawn
-    before commit and commit out of order, so a reader could move past a
-    number whose transaction is still running and lose it. A transaction id
-    below the reader's snapshot ``xmin`` is finished, so a store's cursor can
-    safely move to that ``xmin`` after a push, whatever runs concurrently.
+    Rows carry the id of the transaction that last wrote them
+    (``pg_current_xact_id()``), not a sequence number: sequence numbers are
+    drawn before commit and commit out of order, so a reader could move past a
+    number whose transaction is still running and lose it. A store's stock
+    job remembers the snapshot it pushed from (``stock_snapshot``): a change is
+    pushed once it is visible in that snapshot, and pending while it is not
+    (made later, or still running then). ``stock_cursor``, the snapshot's
+    ``xmin``, only narrows the search: every older transaction was visible.
     """
 
     _name = "seller.stock.change"
@@ -82,55 +90,65 @@ class SellerStockChange(models.Model):
 
     @api.model
     def _seller_job_dispatch(self):
-        """Job: one stock job per connected store with changes past its
-        cursor (or asking for a full push). The stores' own jobs do the work."""
+        """Job: one stock job per connected store with changes it has not
+        pushed (or asking for a full push). A store whose stock job is
+        running is left to it: that job looks again once it committed
+        (``_follow_up``), so the follow-up cannot collide with it."""
+        stores = self._seller_stores_to_push(skip_running=True)
+        stores._seller_enqueue_stock()
+        return "%d store(s)" % len(stores)
+
+    @api.model
+    def _seller_stores_to_push(self, store_ids=None, skip_running=False):
+        """Connected stores with a full push asked, or a shared variant whose
+        change their last push did not see."""
+        self.env.flush_all()
         self.env.cr.execute(
             """
             SELECT st.id
               FROM seller_store st
              WHERE st.state = 'connected' AND st.active
+               AND (%(all)s OR st.id = ANY(%(store_ids)s))
                AND (st.stock_revision > st.stock_pushed_revision
                     OR EXISTS (SELECT 1
                                  FROM seller_stock_change c
                                  JOIN seller_share_variant v ON v.product_id = c.product_id AND v.active
                                  JOIN seller_share s ON s.id = v.share_id AND s.active
-                                WHERE s.store_id = st.id AND c.transaction_id >= COALESCE(st.stock_cursor, 0)))
-            """
+                                WHERE s.store_id = st.id AND """ + UNSEEN + """))
+               AND NOT (%(skip_running)s AND 'seller_mode.stock.' || st.id IN (
+                        SELECT identity_key FROM queue_job WHERE state = 'started'))
+            """,
+            {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running},
         )
-        stores = self.env["seller.store"].browse([row[0] for row in self.env.cr.fetchall()])
-        stores._seller_enqueue_stock()
-        return "%d store(s)" % len(stores)
+        return self.env["seller.store"].browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
-    def _seller_horizon(self):
-        """Every transaction with an id below this one has finished."""
-        self.env.cr.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    def _seller_snapshot(self):
+        """The current transaction's snapshot: what a push made now has seen."""
+        self.env.cr.execute("SELECT pg_current_snapshot()::text")
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _seller_changed_variants(self, store):
-        """Active shared variants of ``store`` changed at or after its cursor."""
+    def _seller_changed_lines(self, store):
+        """Active shared variant lines of ``store`` whose change its last
+        push did not see, and when the oldest of those
+        changes was made: (seller.share.variant, datetime or None)."""
         self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT DISTINCT c.product_id
-              FROM seller_stock_change c
-              JOIN seller_share_variant v ON v.product_id = c.product_id AND v.active
-              JOIN seller_share s ON s.id = v.share_id AND s.active
-             WHERE s.store_id = %s AND c.transaction_id >= %s
+            SELECT v.id, c.changed_at
+              FROM seller_store st
+              JOIN seller_share s ON s.store_id = st.id AND s.active
+              JOIN seller_share_variant v ON v.share_id = s.id AND v.active
+              JOIN seller_stock_change c ON c.product_id = v.product_id
+             WHERE st.id = %s AND """ + UNSEEN + """
+             ORDER BY v.id
             """,
-            [store.id, store.stock_cursor or 0],
+            [store.id],
         )
-        return self.env["product.product"].browse(sorted(r[0] for r in self.env.cr.fetchall()))
-
-    @api.model
-    def _seller_oldest_change(self, store, products):
-        """When the oldest pending change among ``products`` was made."""
-        self.env.cr.execute(
-            "SELECT min(changed_at) FROM seller_stock_change WHERE product_id = ANY(%s) AND transaction_id >= %s",
-            [products.ids, store.stock_cursor or 0],
-        )
-        return self.env.cr.fetchone()[0]
+        rows = self.env.cr.fetchall()
+        oldest = min((row[1] for row in rows if row[1]), default=None)
+        return self.env["seller.share.variant"].browse([row[0] for row in rows]), oldest
 
 
 def _enqueue_dispatch(dbname):
@@ -141,3 +159,14 @@ def _enqueue_dispatch(dbname):
             api.Environment(cr, SUPERUSER_ID, {})["seller.stock.change"]._seller_enqueue_dispatch()
     except Exception:  # the change is journaled: reconciliation and the next change catch up
         _logger.exception("seller_mode: could not queue the stock dispatcher")
+
+
+def _follow_up(dbname, store_id):
+    """After a store's stock job committed: a job for what changed while it
+    ran (the dispatcher left the store to it)."""
+    try:
+        with Registry(dbname).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["seller.stock.change"]._seller_stores_to_push(store_ids=[store_id])._seller_enqueue_stock()
+    except Exception:  # the changes are journaled: the next change or reconciliation catches up
+        _logger.exception("seller_mode: could not queue the follow-up stock job of store %s", store_id)

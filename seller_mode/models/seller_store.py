@@ -4,6 +4,7 @@ import math
 import secrets
 import time
 from datetime import timedelta
+from functools import partial
 
 import psycopg2
 
@@ -18,6 +19,7 @@ from .. import adapters
 from ..adapters.base import AdapterError, AuthError, RetryableError
 from ..fields import BigInteger
 from ..tools import parse_time, plain_words, utcnow
+from .seller_stock_change import _follow_up
 
 _logger = logging.getLogger(__name__)
 
@@ -178,10 +180,14 @@ class SellerStore(models.Model):
     stock_revision = fields.Integer(default=1, copy=False, readonly=True,
                                     help="Bumped when every shared variant's quantity must be sent again.")
     stock_pushed_revision = fields.Integer(copy=False, readonly=True)
+    stock_snapshot = fields.Char(
+        copy=False, readonly=True,
+        help="The database snapshot the last stock push was made from: changes visible in it are pushed.",
+    )
     stock_cursor = BigInteger(
         copy=False,
         readonly=True,
-        help="Stock changes made by transactions older than this id have been pushed.",
+        help="Stock changes made by transactions older than this id have been pushed (the snapshot's xmin).",
     )
 
     # -- catalog
@@ -514,15 +520,11 @@ class SellerStore(models.Model):
         return {share.product_tmpl_id.id: share.stock_max for share in shares}
 
     # ------------------------------------------------------------ stock changes
-    def _seller_changed_variants(self):
-        """Variants this store shares whose free stock changed since its
-        cursor: the stock job pushes these."""
+    def _seller_changed_lines(self):
+        """Shared variant lines whose free stock changed since this store's
+        last push, and when the oldest of those changes was made."""
         self.ensure_one()
-        return self.env["seller.stock.change"]._seller_changed_variants(self)
-
-    def _seller_stock_horizon(self):
-        """The cursor to store once the current changes are pushed."""
-        return self.env["seller.stock.change"]._seller_horizon()
+        return self.env["seller.stock.change"]._seller_changed_lines(self)
 
     # ------------------------------------------------------------ platform
     def _seller_adapter(self, refresh=True):
@@ -804,34 +806,38 @@ class SellerStore(models.Model):
 
     def _seller_job_push_stock(self):
         """Job: send the quantities of the variants that changed since this
-        store's cursor (or of all, on a full push), in the largest batches the
-        platform takes. The cursor moves only when the store acknowledged all."""
+        store's last push (or of all, on a full push), in the largest batches
+        the platform takes. The store's snapshot moves only when the store
+        acknowledged all; what changes meanwhile gets a follow-up job."""
         self.ensure_one()
         if self.state != "connected":
             return "store is %s" % self.state
         self._seller_lock_for_stock()
+        self.env.cr.postcommit.add(partial(_follow_up, self.env.cr.dbname, self.id))
         started = time.monotonic()
-        horizon = self._seller_stock_horizon()
+        snapshot = self.env["seller.stock.change"]._seller_snapshot()
         full_revision = self.stock_revision if self.stock_revision > self.stock_pushed_revision else None
-        Line = self.env["seller.share.variant"]
-        domain = [("store_id", "=", self.id), ("share_id.active", "=", True), ("remote_inventory_item_id", "!=", False)]
         if full_revision is None:
-            domain.append(("product_id", "in", self._seller_changed_variants().ids))
-        lines = Line.search(domain, order="id")
+            lines, changed_at = self._seller_changed_lines()
+            lines = lines.filtered("remote_inventory_item_id")  # the others are not in the store yet
+        else:
+            lines, changed_at = self.env["seller.share.variant"].search(
+                [("store_id", "=", self.id), ("share_id.active", "=", True), ("remote_inventory_item_id", "!=", False)],
+                order="id",
+            ), None
         if not lines:
-            self._seller_stock_done(horizon, full_revision)
+            self._seller_stock_done(snapshot, full_revision)
             return "nothing to push"
-        changed_at = self.env["seller.stock.change"]._seller_oldest_change(self, lines.product_id)
         try:
             pushed, batches, failed, stale = lines._seller_push_quantities(self._seller_adapter(), "sm-%d" % self.id)
         except AdapterError as exc:
             return self._seller_handle_adapter_error(exc, "stock", started)
         now = utcnow()
         if failed:
-            # Not acknowledged: the cursor stays, and a later job sends them again.
+            # Not acknowledged: the snapshot stays, and a later job sends them again.
             self._seller_enqueue_stock(eta=5)
         else:
-            self._seller_stock_done(horizon, full_revision)
+            self._seller_stock_done(snapshot, full_revision)
         if pushed or failed:
             self._seller_log_event(
                 "stock", count=pushed, batches=batches, started=started,
@@ -840,8 +846,8 @@ class SellerStore(models.Model):
                     ("%d quantities not acknowledged: %s" % (len(failed), "; ".join(failed[:5]))) if failed else "",
                     ("%d variant(s) sold in the store meanwhile" % stale) if stale else "",
                 ])) or None,
-                changed_at=changed_at if full_revision is None else None,
-                lag_seconds=(now - changed_at).total_seconds() if changed_at and full_revision is None else None,
+                changed_at=changed_at,
+                lag_seconds=(now - changed_at).total_seconds() if changed_at else None,
             )
         return "%d quantities pushed in %d request(s), %d failed" % (pushed, batches, len(failed))
 
@@ -904,12 +910,22 @@ class SellerStore(models.Model):
             raise RetryableJobError("another stock push to %s is running" % self.name, seconds=1,
                                     ignore_retry=True) from exc
 
-    def _seller_stock_done(self, horizon, full_revision):
-        vals = {"stock_cursor": max(horizon, self.stock_cursor or 0)}
-        if full_revision is not None:
-            vals["stock_pushed_revision"] = full_revision
-        self.write(vals)
-
+    def _seller_stock_done(self, snapshot, full_revision):
+        """Everything visible in ``snapshot`` is in the store. Plain SQL: this
+        runs once per stock job, and the store's write() (tracking, share
+        rules, price and stock triggers) has nothing to do here."""
+        self.env.cr.execute(
+            """
+            UPDATE seller_store
+               SET stock_snapshot = %(snapshot)s,
+                   stock_cursor = pg_snapshot_xmin(%(snapshot)s::pg_snapshot)::text::bigint,
+                   stock_pushed_revision = COALESCE(%(revision)s, stock_pushed_revision)
+             WHERE id = %(id)s
+               AND COALESCE(stock_cursor, 0) <= pg_snapshot_xmin(%(snapshot)s::pg_snapshot)::text::bigint
+            """,
+            {"snapshot": snapshot, "revision": full_revision, "id": self.id},
+        )
+        self.invalidate_recordset(["stock_snapshot", "stock_cursor", "stock_pushed_revision"])
 
     # ------------------------------------------------------------ orders
     def _seller_with_adapter(self, kind, work, reference=None, on_error=None):

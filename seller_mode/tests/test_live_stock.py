@@ -148,6 +148,21 @@ class TestLiveStock(StoreCase):
         self.assert_stores_right()
         self.assertLessEqual(self.inventory_sets() - before, 2)  # one per store at most
 
+    def test_a_store_whose_job_runs_is_left_to_its_follow_up(self):
+        self.make_picking("in", {self.mug: 10})
+        self.env.cr.flush()
+        self.shop_store._seller_enqueue_stock()
+        running = self.env["queue.job"].search(
+            [("identity_key", "=", "seller_mode.stock.%d" % self.shop_store.id), ("state", "=", "pending")])
+        running.state = "started"
+        Change = self.env["seller.stock.change"]
+        # The dispatcher leaves the store to its running job...
+        self.assertEqual(Change._seller_stores_to_push(skip_running=True), self.woo_store)
+        # ...whose follow-up, once it committed, finds what is still to send.
+        self.assertEqual(Change._seller_stores_to_push(store_ids=self.shop_store.ids), self.shop_store)
+        running.state = "done"
+        self.assertEqual(set(Change._seller_stores_to_push(skip_running=True)), {self.shop_store, self.woo_store})
+
     # ------------------------------------------------------------ no resurrected stock
     def test_sale_in_store_while_we_update_shopify(self):
         line = self.line_of(self.shop_store, self.mug)

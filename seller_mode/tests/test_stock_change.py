@@ -30,7 +30,7 @@ class TestStockChange(SellerModeCase):
     def pending(self):
         self.env.cr.flush()  # runs the journal's pre-commit write, as a commit would
         return {
-            store: set(store._seller_changed_variants().mapped("name"))
+            store: set(store._seller_changed_lines()[0].product_id.mapped("name"))
             for store in (self.store, self.other_store)
         }
 
@@ -70,6 +70,21 @@ class TestStockChange(SellerModeCase):
         self.env.cr.execute("SELECT pg_current_xact_id()::text::bigint")
         self.store.stock_cursor = self.env.cr.fetchone()[0] + 1
         self.assertEqual(self.pending(), {self.store: set(), self.other_store: {"P3"}})
+
+    def test_snapshot_hides_what_it_saw_and_nothing_else(self):
+        self.make_picking("in", {self.p1: 1})
+        self.env.cr.execute("SELECT pg_current_xact_id()::text::bigint")
+        xid = self.env.cr.fetchone()[0]
+        # Pushed from a snapshot where this transaction was still running: pending.
+        self.store._seller_stock_done("%d:%d:%d" % (xid, xid + 1, xid), None)
+        self.assertEqual(self.store.stock_cursor, xid)
+        self.assertEqual(self.pending()[self.store], {"P1"})
+        # Pushed from a snapshot that saw it: done.
+        self.store._seller_stock_done("%d:%d:" % (xid, xid + 1), None)
+        self.assertEqual(self.pending()[self.store], set())
+        # An older snapshot (a late job) never moves the store back.
+        self.store._seller_stock_done("%d:%d:" % (xid - 5, xid - 5), None)
+        self.assertEqual(self.store.stock_snapshot, "%d:%d:" % (xid, xid + 1))
 
     def test_unshared_or_excluded_variants_are_not_pending(self):
         share = self.store.share_ids.filtered(lambda s: s.product_tmpl_id == self.p2.product_tmpl_id)
