@@ -101,7 +101,8 @@ class SellerStockChange(models.Model):
     @api.model
     def _seller_stores_to_push(self, store_ids=None, skip_running=False):
         """Connected stores with a full push asked, or a shared variant whose
-        change their last push did not see."""
+        change their last push did not see; and no stock job waiting (it
+        would absorb a new one: leaving them out here saves building it)."""
         self.env.flush_all()
         self.env.cr.execute(
             """
@@ -115,8 +116,11 @@ class SellerStockChange(models.Model):
                                  JOIN seller_share_variant v ON v.product_id = c.product_id AND v.active
                                  JOIN seller_share s ON s.id = v.share_id AND s.active
                                 WHERE s.store_id = st.id AND """ + UNSEEN + """))
-               AND NOT (%(skip_running)s AND 'seller_mode.stock.' || st.id IN (
-                        SELECT identity_key FROM queue_job WHERE state = 'started'))
+               AND 'seller_mode.stock.' || st.id NOT IN (
+                        SELECT identity_key FROM queue_job
+                         WHERE identity_key IS NOT NULL
+                           AND (state IN ('pending', 'enqueued', 'wait_dependencies')
+                                OR (%(skip_running)s AND state = 'started')))
             """,
             {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running},
         )

@@ -154,8 +154,9 @@ class TestLiveStock(StoreCase):
         self.shop_store._seller_enqueue_stock()
         running = self.env["queue.job"].search(
             [("identity_key", "=", "seller_mode.stock.%d" % self.shop_store.id), ("state", "=", "pending")])
-        running.state = "started"
         Change = self.env["seller.stock.change"]
+        self.assertEqual(Change._seller_stores_to_push(), self.woo_store)  # the waiting job will do
+        running.state = "started"
         # The dispatcher leaves the store to its running job...
         self.assertEqual(Change._seller_stores_to_push(skip_running=True), self.woo_store)
         # ...whose follow-up, once it committed, finds what is still to send.
