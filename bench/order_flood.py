@@ -150,7 +150,6 @@ def main():
         # observe confirmed sale orders
         seen = {}  # (store id, client_order_ref) -> first seen confirmed wall
         all_orders = {}
-        last_id = [0]
 
         def observe():
             rows = server.rpc("sale.order", "search_read", [("seller_store_id", "!=", False)],

@@ -27,3 +27,15 @@ def plain_words(message):
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
     text = " ".join(lines[:3])
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def seller_delay(records, channel, key, description, **options):
+    """``records.with_delay()`` on one of Seller Mode's job channels
+    (``root.seller_mode.<channel>``: stock, catalog or orders), keyed
+    ``seller_mode.<key>`` so that a job already waiting absorbs the new one."""
+    return records.with_delay(
+        channel="root.seller_mode.%s" % channel,
+        identity_key="seller_mode.%s" % key,
+        description=description,
+        **options,
+    )

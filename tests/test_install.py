@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import time
 
 from tools.odoo_tests import odoo_command

@@ -125,12 +125,15 @@ def main():
         if "CONFIGURED" not in configured.stdout:
             raise SystemExit("configuring the demo failed:\n" + configured.stdout[-2000:] + configured.stderr[-2000:])
 
+        # As in production (README): prefork workers, the job runner in its
+        # own process, each Seller Mode channel with its own capacity.
         env["ODOO_QUEUE_JOB_CHANNELS"] = (
             "root:4,root.seller_mode.stock:2,root.seller_mode.catalog:1,root.seller_mode.orders:1"
         )
+        env["ODOO_QUEUE_JOB_PORT"] = str(args.port)
         server = subprocess.Popen(odoo_command(args.db, [
             "--http-port", str(args.port), "--load", "base,rpc,web,queue_job", "--db-filter", "^%s$" % args.db,
-            "--log-level", "warn",
+            "--workers", "6", "--max-cron-threads", "1", "--log-level", "warn",
         ]), env=env, cwd=ROOT)
         children.append(server)
         if not wait_http(odoo_url + "/web/login"):

@@ -2,6 +2,8 @@ import time
 
 from odoo import fields, models
 
+from ..tools import seller_delay
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -32,10 +34,9 @@ class SaleOrder(models.Model):
             lambda o: o.seller_store_id and not o.seller_cancel_notified and not self.env.context.get("seller_from_store")
         )
         for order in to_notify:
-            order.with_delay(
-                channel="root.seller_mode.orders",
-                identity_key="seller_mode.order_cancel.%d" % order.id,
-                description="Tell %s that order %s is cancelled" % (order.seller_store_id.name, order.name),
+            seller_delay(
+                order, "orders", "order_cancel.%d" % order.id,
+                "Tell %s that order %s is cancelled" % (order.seller_store_id.name, order.name),
             )._seller_job_notify_cancel()
         return result
 

@@ -5,6 +5,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.registry import Registry
 
 from ..fields import BigInteger
+from ..tools import seller_delay
 
 _logger = logging.getLogger(__name__)
 
@@ -80,12 +81,16 @@ class SellerStockChange(models.Model):
             postcommit.add(partial(_enqueue_dispatch, self.env.cr.dbname))
 
     @api.model
+    def _cron_dispatch(self):
+        """Catch-up: changes are dispatched after each commit; this only
+        matters when that dispatch, or a failed push's follow-up, was lost."""
+        self._seller_enqueue_dispatch()
+
+    @api.model
     def _seller_enqueue_dispatch(self):
-        self.with_delay(
-            channel="root.seller_mode.stock",
-            identity_key="seller_mode.stock.dispatch",
-            description="Dispatch stock changes to stores",
-            priority=5,
+        seller_delay(
+            self, "stock", "stock.dispatch",
+            "Dispatch stock changes to stores", priority=5,
         )._seller_job_dispatch()
 
     @api.model

@@ -18,7 +18,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from .. import adapters
 from ..adapters.base import AdapterError, AuthError, RetryableError
 from ..fields import BigInteger
-from ..tools import parse_time, plain_words, utcnow
+from ..tools import parse_time, plain_words, seller_delay, utcnow
 from .seller_stock_change import _follow_up
 
 _logger = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ SHOPIFY_SCOPES = (
 )
 # Products pushed per catalog job: one job is one short transaction, and a
 # store with thousands of shares drains them job after job (resumable).
+# Advisory lock class of a store's stock pushes (any constant int4).
+STOCK_LOCK = 0x5E11
+
 CATALOG_BATCH = {"shopify": 25, "woocommerce": 100}
 # An order not ready for us yet is looked at again this many times (5, 10, 15 s later).
 ORDER_LOOK_AGAIN = 3
@@ -675,10 +678,9 @@ class SellerStore(models.Model):
 
     def _seller_enqueue_connect(self):
         self.ensure_one()
-        self.with_delay(
-            channel="root.seller_mode.catalog",
-            identity_key="seller_mode.connect.%d" % self.id,
-            description="Connect store %s" % self.name,
+        seller_delay(
+            self, "catalog", "connect.%d" % self.id,
+            "Connect store %s" % self.name,
         )._seller_job_connect()
 
     def _seller_job_connect(self):
@@ -756,10 +758,9 @@ class SellerStore(models.Model):
     # ------------------------------------------------------------ catalog push
     def _seller_enqueue_catalog(self):
         for store in self.filtered(lambda s: s.state == "connected"):
-            store.with_delay(
-                channel="root.seller_mode.catalog",
-                identity_key="seller_mode.catalog.%d" % store.id,
-                description="Push catalog to %s" % store.name,
+            seller_delay(
+                store, "catalog", "catalog.%d" % store.id,
+                "Push catalog to %s" % store.name,
             )._seller_job_push_catalog()
 
     def _seller_job_push_catalog(self):
@@ -813,12 +814,9 @@ class SellerStore(models.Model):
 
     def _seller_enqueue_stock(self, eta=None):
         for store in self.filtered(lambda s: s.state == "connected"):
-            store.with_delay(
-                eta=eta,
-                channel="root.seller_mode.stock",
-                identity_key="seller_mode.stock.%d" % store.id,
-                description="Push stock to %s" % store.name,
-                priority=5,
+            seller_delay(
+                store, "stock", "stock.%d" % store.id,
+                "Push stock to %s" % store.name, eta=eta, priority=5,
             )._seller_job_push_stock()
 
     def _seller_job_push_stock(self):
@@ -829,8 +827,10 @@ class SellerStore(models.Model):
         self.ensure_one()
         if self.state != "connected":
             return "store is %s" % self.state
-        self._seller_lock_for_stock()
-        self.env.cr.postcommit.add(partial(_follow_up, self.env.cr.dbname, self.id))
+        if not self._seller_lock_for_stock():
+            # The running push (or reconciliation) sends these: it queues a
+            # follow-up once it committed, for all its snapshot did not see.
+            return "another stock push to %s is running: its follow-up sends these" % self.name
         started = time.monotonic()
         snapshot = self.env["seller.stock.change"]._seller_snapshot()
         full_revision = self.stock_revision if self.stock_revision > self.stock_pushed_revision else None
@@ -870,10 +870,9 @@ class SellerStore(models.Model):
 
     def _cron_reconcile_stock(self):
         for store in self.search([("state", "=", "connected")]):
-            store.with_delay(
-                channel="root.seller_mode.stock",
-                identity_key="seller_mode.reconcile.%d" % store.id,
-                description="Reconcile the quantities of %s" % store.name,
+            seller_delay(
+                store, "stock", "reconcile.%d" % store.id,
+                "Reconcile the quantities of %s" % store.name,
             )._seller_job_reconcile()
 
     def _seller_job_reconcile(self):
@@ -883,7 +882,8 @@ class SellerStore(models.Model):
         self.ensure_one()
         if self.state != "connected":
             return "store is %s" % self.state
-        self._seller_lock_for_stock()
+        if not self._seller_lock_for_stock():
+            raise RetryableJobError("a stock push to %s is running" % self.name, seconds=5, ignore_retry=True)
         started = time.monotonic()
 
         def reconcile(adapter):
@@ -917,15 +917,17 @@ class SellerStore(models.Model):
         return self._seller_with_adapter("reconcile", reconcile)
 
     def _seller_lock_for_stock(self):
-        """One stock push per store at a time: a second job would send
-        quantities the first one is about to change, and read its writes as
-        sales in the store. The lock is the store's row, held to commit."""
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute("SELECT id FROM seller_store WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id])
-        except psycopg2.errors.LockNotAvailable as exc:
-            raise RetryableJobError("another stock push to %s is running" % self.name, seconds=1,
-                                    ignore_retry=True) from exc
+        """One stock push (or reconciliation) per store at a time: a second
+        one would send quantities the first is about to change, and read its
+        writes as sales in the store. A transaction-level advisory lock, not
+        the store's row, which order polls and users write. Whoever holds it
+        queues a follow-up job after commit for what it did not see, so a
+        push that finds it taken can leave. False when taken."""
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [STOCK_LOCK, self.id])
+        if not self.env.cr.fetchone()[0]:
+            return False
+        self.env.cr.postcommit.add(partial(_follow_up, self.env.cr.dbname, self.id))
+        return True
 
     def _seller_stock_done(self, snapshot, full_revision):
         """Everything visible in ``snapshot`` is in the store. Plain SQL: this
@@ -963,10 +965,9 @@ class SellerStore(models.Model):
 
     def _seller_enqueue_poll(self):
         for store in self:
-            store.with_delay(
-                channel="root.seller_mode.orders",
-                identity_key="seller_mode.poll.%d" % store.id,
-                description="Look for new orders in %s" % store.name,
+            seller_delay(
+                store, "orders", "poll.%d" % store.id,
+                "Look for new orders in %s" % store.name,
             )._seller_job_poll_orders()
 
     def _seller_job_poll_orders(self):
@@ -993,7 +994,8 @@ class SellerStore(models.Model):
                 ):
                     self._seller_enqueue_order(order.remote_id)
                     queued += 1
-            self.order_cursor = cursor
+            if cursor != self.order_cursor:  # no row write (and no lock) for nothing
+                self.order_cursor = cursor
             return "%d order(s) queued" % queued
 
         return self._seller_with_adapter("order", poll)
@@ -1021,11 +1023,9 @@ class SellerStore(models.Model):
 
     def _seller_enqueue_order(self, remote_id, look_again=0, eta=None):
         self.ensure_one()
-        self.with_delay(
-            channel="root.seller_mode.orders",
-            identity_key="seller_mode.order.%d.%s" % (self.id, remote_id),
-            description="Import order %s from %s" % (remote_id, self.name),
-            eta=eta,
+        seller_delay(
+            self, "orders", "order.%d.%s" % (self.id, remote_id),
+            "Import order %s from %s" % (remote_id, self.name), eta=eta,
         )._seller_job_import_order(remote_id, look_again=look_again)
 
     def _seller_job_import_order(self, remote_id, look_again=0):
@@ -1199,10 +1199,9 @@ class SellerStore(models.Model):
         return "cancelled"
 
     def _seller_reimport_order(self, order):
-        order.with_delay(
-            channel="root.seller_mode.orders",
-            identity_key="seller_mode.reimport.%d" % order.id,
-            description="Process order %s again" % order.name,
+        seller_delay(
+            order, "orders", "reimport.%d" % order.id,
+            "Process order %s again" % order.name,
         )._seller_job_reprocess()
 
     # ------------------------------------------------------------ portal

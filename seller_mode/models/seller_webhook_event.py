@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..adapters.base import AdapterError, RetryableError
+from ..tools import seller_delay
 
 
 class SellerWebhookEvent(models.Model):
@@ -56,16 +57,15 @@ class SellerWebhookEvent(models.Model):
         if not row:
             return self.browse()
         record = self.browse(row[0])
-        record.with_delay(
-            channel=self._seller_channel(event.topic),
-            identity_key="seller_mode.webhook.%d" % record.id,
-            description="Webhook %s from %s" % (event.topic, store.name),
+        seller_delay(
+            record, self._seller_channel(event.topic), "webhook.%d" % record.id,
+            "Webhook %s from %s" % (event.topic, store.name),
         )._seller_job_process()
         return record
 
     @api.model
     def _seller_channel(self, topic):
-        return "root.seller_mode.catalog" if topic == "product_updated" else "root.seller_mode.orders"
+        return "catalog" if topic == "product_updated" else "orders"
 
     def _seller_job_process(self):
         """Job: act on the webhook. Safe to run twice."""

@@ -1,6 +1,7 @@
 from odoo import fields, models
 
 from ..adapters.base import Tracking
+from ..tools import seller_delay
 
 
 class StockPicking(models.Model):
@@ -21,10 +22,9 @@ class StockPicking(models.Model):
         if shipped:
             shipped.write({"seller_tracking_state": "pending"})
             for picking in shipped:
-                picking.with_delay(
-                    channel="root.seller_mode.orders",
-                    identity_key="seller_mode.tracking.%d" % picking.id,
-                    description="Send tracking of %s to %s" % (picking.name, picking.seller_store_id.name),
+                seller_delay(
+                    picking, "orders", "tracking.%d" % picking.id,
+                    "Send tracking of %s to %s" % (picking.name, picking.seller_store_id.name),
                 )._seller_job_push_tracking()
         return result
 

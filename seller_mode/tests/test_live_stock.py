@@ -1,5 +1,3 @@
-import time
-
 from odoo.tests import tagged
 
 from .common import StoreCase

@@ -1,7 +1,6 @@
 import json
 import time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import StoreCase

@@ -4,7 +4,6 @@ import hmac
 import io
 import json
 import logging
-import os
 import re
 import shutil
 from pathlib import Path

@@ -1,5 +1,7 @@
+from odoo import sql_db
 from odoo.tests import tagged
 
+from ..models.seller_store import STOCK_LOCK
 from .common import SellerModeCase
 
 
@@ -85,6 +87,18 @@ class TestStockChange(SellerModeCase):
         # An older snapshot (a late job) never moves the store back.
         self.store._seller_stock_done("%d:%d:" % (xid - 5, xid - 5), None)
         self.assertEqual(self.store.stock_snapshot, "%d:%d:" % (xid, xid + 1))
+
+    def test_one_stock_push_per_store_at_a_time(self):
+        self.store.state = "connected"
+        # Another worker's stock push to this store holds its lock.
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [STOCK_LOCK, self.store.id])
+            self.assertFalse(self.store._seller_lock_for_stock())
+            self.assertTrue(self.other_store._seller_lock_for_stock())
+            # The push leaves, to that one's follow-up, without sending anything.
+            self.assertIn("is running", self.store._seller_job_push_stock())
+            other.rollback()
+        self.assertTrue(self.store._seller_lock_for_stock())
 
     def test_unshared_or_excluded_variants_are_not_pending(self):
         share = self.store.share_ids.filtered(lambda s: s.product_tmpl_id == self.p2.product_tmpl_id)

@@ -4,18 +4,16 @@ Expected values come from the emulator (its state, its log, GraphQL reads
 made here as a retailer or a customer would), never from the adapter's own
 answers."""
 
-import json
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.receiver import Receiver, receiver  # noqa: F401 (fixture)
+from tests.shopify_shop import KEY, SECRET, new_shop, running_emulator
 import requests
 
-from emulators.shopify import ShopifyEmulator
 from odoo.addons.seller_mode.adapters import get_adapter
 from odoo.addons.seller_mode.adapters import shopify as shopify_mod
 from odoo.addons.seller_mode.adapters.base import (
@@ -24,23 +22,13 @@ from odoo.addons.seller_mode.adapters.base import (
 )
 from odoo.addons.seller_mode.adapters.shopify import ShopifyAdapter
 
-KEY, SECRET = "seller-mode-app", "seller-mode-secret"
 TOPICS = ["ORDERS_CREATE", "ORDERS_CANCELLED", "PRODUCTS_UPDATE", "APP_UNINSTALLED",
           "FULFILLMENT_ORDERS_FULFILLMENT_REQUEST_SUBMITTED", "FULFILLMENT_ORDERS_CANCELLATION_REQUEST_SUBMITTED"]
 
 
 @pytest.fixture(scope="module")
 def emu():
-    e = ShopifyEmulator(host="127.0.0.1", port=0, seed=11, api_key=KEY, api_secret=SECRET, round_trip_ms=0)
-    e.start()
-    yield e
-    e.stop()
-
-
-def new_shop(emu, name, plan="enterprise", **kw):
-    token = emu.add_shop(name, plan=plan, **kw)
-    emu.set_faults(name, latency_model=False)
-    return token
+    yield from running_emulator(seed=11, round_trip_ms=0)
 
 
 def adapter(emu, name, token, timeout=5.0, **creds):

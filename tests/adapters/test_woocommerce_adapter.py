@@ -3,10 +3,8 @@
 import base64
 import hashlib
 import hmac
-import http.server
 import itertools
 import json
-import threading
 import time
 import urllib.parse
 

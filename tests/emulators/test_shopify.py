@@ -14,15 +14,14 @@ import hmac
 import json
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.receiver import Receiver, receiver  # noqa: F401 (fixture)
+from tests.shopify_shop import KEY, SECRET, new_shop, running_emulator
 import requests
 import shopify
 from graphql import build_client_schema, is_enum_type, is_input_object_type, is_interface_type, is_object_type
@@ -31,24 +30,14 @@ from emulators.shopify import ShopifyEmulator, load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_SCHEMA = ROOT.parent / "shared" / "reference" / "shopify" / "admin-2026-04.introspection.json.gz"
-KEY, SECRET = "seller-mode-app", "seller-mode-secret"
 
 
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def emu():
-    e = ShopifyEmulator(host="127.0.0.1", port=0, seed=7, api_key=KEY, api_secret=SECRET, round_trip_ms=100)
-    e.start()
-    yield e
-    e.stop()
+    yield from running_emulator(seed=7, round_trip_ms=100)
 
 
-
-
-def new_shop(emu, name, plan="enterprise", **kw):
-    token = emu.add_shop(name, plan=plan, **kw)
-    emu.set_faults(name, latency_model=False)
-    return token
 
 
 def gql(emu, shop, token, query, variables=None, status=200):
