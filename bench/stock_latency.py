@@ -1,6 +1,6 @@
 """Live stock latency: every free-stock change reaching every store (issue 5).
 
-    PYTHONPATH=. python3 bench/stock_latency.py [--quick] [--capacity] [--workers N] [--keep]
+    PYTHONPATH=. python3 bench/stock_latency.py [--quick] [--capacity] [--workers N] [--channels C] [--keep]
 
 Setup (not measured): one Shopify emulator process and one WooCommerce
 emulator process (bench/harness.py EmulatorHost), default latency model on
@@ -8,7 +8,7 @@ emulator process (bench/harness.py EmulatorHost), default latency model on
 Shopify shops on the Standard plan. A database with seller_mode (copied from a
 template), N storable products (SKU-00000...) with 1000 units each in
 WH/Stock, the stores (100 % share, no buffer, no maximum). A real Odoo server
-(``--load base,rpc,web,queue_job``, ODOO_QUEUE_JOB_CHANNELS as in production)
+(``--load base,rpc,web,queue_job``, prefork ``--workers``, ODOO_QUEUE_JOB_CHANNELS as in production)
 runs the real connection job for every store (verify, fulfillment service,
 webhooks). Then the emulators are seeded directly: Shopify products of 100
 variants each stocked at our fulfillment-service location, WooCommerce simple
@@ -66,6 +66,11 @@ BASE_QTY = 1000
 SHOPIFY_RESTORE = 100.0  # Standard plan points per second
 SHOPIFY_CALL_COST = 10.0  # one inventorySetQuantities mutation
 WOO_ITEM_S = 0.019  # emulator LATENCY["batch_update"]
+# As production runs it (README): prefork workers, more of them than the
+# channels' capacity, for the users' requests (here the client's) and webhooks.
+FULL_WORKERS, QUICK_WORKERS = 40, 12
+FULL_CHANNELS = "root:22,root.seller_mode.stock:20,root.seller_mode.catalog:1,root.seller_mode.orders:1"
+QUICK_CHANNELS = "root:8,root.seller_mode.stock:6,root.seller_mode.catalog:1,root.seller_mode.orders:1"
 
 
 def log(message):
@@ -457,8 +462,10 @@ def main():
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--delivery-share", type=float, default=0.2)
     parser.add_argument("--threads", type=int, default=8, help="JSON-RPC client threads")
-    parser.add_argument("--workers", type=int, default=0, help="Odoo --workers (0: threaded)")
-    parser.add_argument("--channels", default=harness.DEFAULT_CHANNELS)
+    parser.add_argument("--workers", type=int,
+                        help="Odoo --workers (0: threaded; default %d, %d with --quick)" % (FULL_WORKERS, QUICK_WORKERS))
+    parser.add_argument("--channels", help="queue_job channels (default %s; %s with --quick)"
+                        % (FULL_CHANNELS, QUICK_CHANNELS))
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the stores after the last change")
     parser.add_argument("--quiet", type=float, default=30.0,
                         help="stop waiting when no store changed for this long (the rest counts as unacknowledged)")
@@ -471,6 +478,8 @@ def main():
     args.woo_stores = args.woo_stores if args.woo_stores is not None else (1 if quick else 10)
     args.skus = args.skus or (300 if quick else 3000)
     args.changes = args.changes or (200 if quick else 2000)
+    args.workers = args.workers if args.workers is not None else (QUICK_WORKERS if quick else FULL_WORKERS)
+    args.channels = args.channels or (QUICK_CHANNELS if quick else FULL_CHANNELS)
 
     began = time.time()
     bench = Bench(args)

@@ -183,6 +183,7 @@ class SellerStore(models.Model):
     stock_revision = fields.Integer(default=1, copy=False, readonly=True,
                                     help="Bumped when every shared variant's quantity must be sent again.")
     stock_pushed_revision = fields.Integer(copy=False, readonly=True)
+    stock_pushed_at = fields.Datetime(string="Last Stock Push", copy=False, readonly=True)
     stock_snapshot = fields.Char(
         copy=False, readonly=True,
         help="The database snapshot the last stock push was made from: changes visible in it are pushed.",
@@ -852,6 +853,7 @@ class SellerStore(models.Model):
         now = utcnow()
         if failed:
             # Not acknowledged: the snapshot stays, and a later job sends them again.
+            self._seller_stock_done(None, None)
             self._seller_enqueue_stock(eta=5)
         else:
             self._seller_stock_done(snapshot, full_revision)
@@ -922,29 +924,49 @@ class SellerStore(models.Model):
         writes as sales in the store. A transaction-level advisory lock, not
         the store's row, which order polls and users write. Whoever holds it
         queues a follow-up job after commit for what it did not see, so a
-        push that finds it taken can leave. False when taken."""
+        push that finds it taken can leave. False when taken.
+
+        Holding it is not enough: a push that committed after this job's
+        snapshot was taken wrote quantities this job cannot see, and comparing
+        the store's values with them would count our own writes as sales.
+        Every push ends by writing the store's row (``_seller_stock_done``),
+        so locking that row fails to serialize exactly then: retry, on a
+        snapshot that sees it."""
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [STOCK_LOCK, self.id])
         if not self.env.cr.fetchone()[0]:
             return False
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT id FROM seller_store WHERE id = %s FOR NO KEY UPDATE", [self.id])
+        except psycopg2.errors.SerializationFailure as exc:
+            raise RetryableJobError("a stock push to %s ended meanwhile" % self.name, seconds=1,
+                                    ignore_retry=True) from exc
         self.env.cr.postcommit.add(partial(_follow_up, self.env.cr.dbname, self.id))
         return True
 
     def _seller_stock_done(self, snapshot, full_revision):
-        """Everything visible in ``snapshot`` is in the store. Plain SQL: this
-        runs once per stock job, and the store's write() (tracking, share
-        rules, price and stock triggers) has nothing to do here."""
+        """End of a push: everything visible in ``snapshot`` is in the store
+        (None: not all was acknowledged, only the end of the push is noted).
+        Plain SQL: this runs once per stock job, and the store's write()
+        (tracking, share rules, price and stock triggers) has nothing to do here."""
         self.env.cr.execute(
             """
+            WITH pushed AS (
+                SELECT %(snapshot)s::pg_snapshot AS snapshot,
+                       pg_snapshot_xmin(%(snapshot)s::pg_snapshot)::text::bigint AS xmin)
             UPDATE seller_store
-               SET stock_snapshot = %(snapshot)s,
-                   stock_cursor = pg_snapshot_xmin(%(snapshot)s::pg_snapshot)::text::bigint,
+               SET stock_pushed_at = (now() at time zone 'UTC'),
+                   -- never back to an older snapshot (a late job)
+                   stock_snapshot = CASE WHEN pushed.xmin >= COALESCE(stock_cursor, 0)
+                                         THEN pushed.snapshot::text ELSE stock_snapshot END,
+                   stock_cursor = GREATEST(pushed.xmin, stock_cursor),
                    stock_pushed_revision = COALESCE(%(revision)s, stock_pushed_revision)
+              FROM pushed
              WHERE id = %(id)s
-               AND COALESCE(stock_cursor, 0) <= pg_snapshot_xmin(%(snapshot)s::pg_snapshot)::text::bigint
             """,
             {"snapshot": snapshot, "revision": full_revision, "id": self.id},
         )
-        self.invalidate_recordset(["stock_snapshot", "stock_cursor", "stock_pushed_revision"])
+        self.invalidate_recordset(["stock_pushed_at", "stock_snapshot", "stock_cursor", "stock_pushed_revision"])
 
     # ------------------------------------------------------------ orders
     def _seller_with_adapter(self, kind, work, reference=None, on_error=None):
