@@ -9,6 +9,7 @@ then reads Odoo's log: any failure, error or *skipped* test fails the run
 import argparse
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,8 +25,11 @@ def free_port():
 
 
 def odoo_command(db, extra, subcommand=None):
+    # The installed `odoo` script, not `-m odoo`: in prefork mode Odoo starts
+    # its websocket process again from sys.argv[0], which must be that script.
+    script = shutil.which("odoo", path=os.path.dirname(sys.executable)) or shutil.which("odoo")
     return [
-        sys.executable, "-m", "odoo",
+        sys.executable, *([script] if script else ["-m", "odoo"]),
     ] + ([subcommand] if subcommand else []) + [
         "--db_host", os.environ.get("PGHOST", "127.0.0.1"),
         "--db_port", os.environ.get("PGPORT", "5432"),

@@ -515,7 +515,7 @@ class SellerStore(models.Model):
         if storable_ids and self.location_ids:
             cr.execute(
                 """
-                SELECT q.product_id, sum(q.quantity) - sum(q.reserved_quantity)
+                SELECT q.product_id, sum(COALESCE(q.quantity, 0) - COALESCE(q.reserved_quantity, 0))
                   FROM stock_quant q
                   JOIN stock_location l ON l.id = q.location_id
                  WHERE q.product_id = ANY(%s)

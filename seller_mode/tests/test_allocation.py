@@ -37,6 +37,14 @@ class TestAllocation(SellerModeCase):
         self.assertEqual(self.product.with_context(location=self.stock_location.id).free_qty, 6)
         self.assertEqual(self.qty(), 6)
 
+    def test_quant_without_quantity(self):
+        # Quants from data files may hold only a count to apply, no quantity yet.
+        self.set_stock(self.product, 10)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE stock_quant SET quantity = NULL WHERE product_id = %s", [self.product.id])
+        self.env.invalidate_all()
+        self.assertEqual(self.qty(), 0)
+
     def test_child_locations_are_counted_and_others_are_not(self):
         shelf = self.env["stock.location"].create({"name": "Shelf 1", "location_id": self.stock_location.id})
         elsewhere = self.env["stock.location"].create(
