@@ -47,7 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tools.odoo_tests import odoo_command  # noqa: E402
+from tools.odoo_tests import odoo_command, odoo_options  # noqa: E402
 
 API_KEY = "seller-mode-app"
 API_SECRET = "seller-mode-secret"
@@ -234,7 +234,7 @@ def _odoo_exec_main(db):
     from odoo.modules.registry import Registry  # noqa: PLC0415
     from odoo.tools import config  # noqa: PLC0415
 
-    config.parse_config(odoo_command(db, ["--log-level", "warn"])[3:], setup_logging=True)
+    config.parse_config(odoo_options(db, ["--log-level", "warn"]), setup_logging=True)
     registry = Registry(db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True,

@@ -36,7 +36,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tools.odoo_tests import odoo_command  # noqa: E402
+from tools.odoo_tests import odoo_command, odoo_options  # noqa: E402
 
 BASE_MODULES = "stock,sale_stock,portal,queue_job"
 SELLER_MODULES = "seller_mode"
@@ -80,7 +80,7 @@ def worker(db, lines):
     from odoo.modules.registry import Registry  # noqa: PLC0415
     from odoo.tools import config  # noqa: PLC0415
 
-    config.parse_config(odoo_command(db, ["--log-level", "warn"])[3:], setup_logging=True)
+    config.parse_config(odoo_options(db, ["--log-level", "warn"]), setup_logging=True)
     registry = Registry(db)
     seller = "seller.store" in registry
 

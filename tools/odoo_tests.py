@@ -30,14 +30,18 @@ def odoo_command(db, extra, subcommand=None):
     script = shutil.which("odoo", path=os.path.dirname(sys.executable)) or shutil.which("odoo")
     return [
         sys.executable, *([script] if script else ["-m", "odoo"]),
-    ] + ([subcommand] if subcommand else []) + [
+    ] + ([subcommand] if subcommand else []) + odoo_options(db, extra, shell=subcommand == "shell")
+
+
+def odoo_options(db, extra, shell=False):
+    """Odoo's command-line options for ``db`` (what ``odoo_command`` passes)."""
+    return [
         "--db_host", os.environ.get("PGHOST", "127.0.0.1"),
         "--db_port", os.environ.get("PGPORT", "5432"),
         "--db_user", os.environ.get("PGUSER", "root"),
         "--addons-path", ROOT,
         "-d", db,
-    ] + ([] if subcommand == "shell" else ["--http-interface", "127.0.0.1"]) + [
-    ] + extra
+    ] + ([] if shell else ["--http-interface", "127.0.0.1"]) + extra
 
 
 def main():
