@@ -25,7 +25,6 @@ beyond one per share, both stores - must be 0); plus walls, costs, errors.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -186,12 +185,8 @@ def main():
             "shares": share_counts,
             "share_errors": [e["error_message"] for e in errors],
             "requests_by_label": labels,
-            "workers": args.workers,
-            "channels": args.channels,
-            "setup_s": round(set_up - began, 1),
         }
-        report["total_s"] = round(time.time() - began, 1)
-    print(json.dumps(report), flush=True)
+    harness.print_report(report, args, began, set_up)
     return 0
 
 

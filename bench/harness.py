@@ -173,6 +173,16 @@ def install_database(db, modules="seller_mode"):
         raise RuntimeError("installing %s in %s failed (exit %s)" % (modules, db, code))
 
 
+def print_report(report, args, began, set_up=None):
+    """Print a benchmark's one JSON line, with the run's setup (Odoo workers,
+    job channels) and timings added."""
+    report.update({"workers": args.workers, "channels": args.channels})
+    if set_up is not None:
+        report["setup_s"] = round(set_up - began, 1)
+    report["total_s"] = round(time.time() - began, 1)
+    print(json.dumps(report), flush=True)
+
+
 def connect_db(db):
     """A plain autocommit connection to ``db`` (for the bench's own reads)."""
     import psycopg2

@@ -29,7 +29,6 @@ resolution), plus detail (exceptions, webhook deliveries, jobs).
 """
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -248,13 +247,9 @@ result = {"webhooks": {g["topic"]: g["topic_count"] for g in groups},
             "webhook_sends": sends,
             "jobs": hooks["jobs"],
             "job_retries": hooks["job_retries"],
-            "workers": args.workers,
-            "channels": args.channels,
             "poll_s": args.poll,
-            "setup_s": round(set_up - began, 1),
         }
-        report["total_s"] = round(time.time() - began, 1)
-    print(json.dumps(report), flush=True)
+    harness.print_report(report, args, began, set_up)
     return 0
 
 

@@ -48,7 +48,6 @@ Full: 50 stores (40 + 10), 3000 SKUs, 2000 changes at 20/s.
 """
 
 import argparse
-import json
 import os
 import queue
 import random
@@ -532,11 +531,8 @@ def main():
                 "shopify_stores": args.shopify_stores,
                 "woo_stores": args.woo_stores,
                 "skus": args.skus,
-                "workers": args.workers,
-                "channels": args.channels,
                 "quiet_after_last_change_s": round(quiet - last, 1),
                 "requests_by_label": by_label,
-                "setup_s": round(set_up - began, 1),
             })
             report["sync"] = bench.sync_events()
             report["rpc_conflicts_retried"] = bench.server.conflicts
@@ -574,10 +570,8 @@ def main():
                 "drift": drift,
                 "stores": len(bench.tenants),
                 "skus": args.skus,
-                "workers": args.workers,
             }
-        report["total_s"] = round(time.time() - began, 1)
-    print(json.dumps(report), flush=True)
+    harness.print_report(report, args, began, set_up)
     return 0
 
 

@@ -78,7 +78,7 @@ class SellerStockChange(models.Model):
         postcommit = self.env.cr.postcommit
         if not postcommit.data.get(PRECOMMIT_KEY):
             postcommit.data[PRECOMMIT_KEY] = True
-            postcommit.add(partial(_enqueue_dispatch, self.env.cr.dbname))
+            postcommit.add(partial(_queue_after_commit, self.env.cr.dbname))
 
     @api.model
     def _cron_dispatch(self):
@@ -98,7 +98,7 @@ class SellerStockChange(models.Model):
         """Job: one stock job per connected store with changes it has not
         pushed (or asking for a full push). A store whose stock job is
         running is left to it: that job looks again once it committed
-        (``_follow_up``), so the follow-up cannot collide with it."""
+        (``_queue_after_commit``), so the follow-up cannot collide with it."""
         stores = self._seller_stores_to_push(skip_running=True)
         stores._seller_enqueue_stock()
         return "%d store(s)" % len(stores)
@@ -160,22 +160,18 @@ class SellerStockChange(models.Model):
         return self.env["seller.share.variant"].browse([row[0] for row in rows]), oldest
 
 
-def _enqueue_dispatch(dbname):
-    """After a stock transaction committed: queue the dispatcher, in a
-    transaction of its own (absorbed by a dispatcher already waiting)."""
+def _queue_after_commit(dbname, store_id=None):
+    """After a commit, in a transaction of its own: queue the dispatcher
+    (after a stock change; absorbed by one already waiting), or a store's
+    follow-up stock job (after its push, for what changed while it ran).
+    A failure here loses nothing: the changes are journaled, and the next
+    change or the catch-up cron sends them."""
     try:
         with Registry(dbname).cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["seller.stock.change"]._seller_enqueue_dispatch()
-    except Exception:  # the change is journaled: reconciliation and the next change catch up
-        _logger.exception("seller_mode: could not queue the stock dispatcher")
-
-
-def _follow_up(dbname, store_id):
-    """After a store's stock job committed: a job for what changed while it
-    ran (the dispatcher left the store to it)."""
-    try:
-        with Registry(dbname).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["seller.stock.change"]._seller_stores_to_push(store_ids=[store_id])._seller_enqueue_stock()
-    except Exception:  # the changes are journaled: the next change or reconciliation catches up
-        _logger.exception("seller_mode: could not queue the follow-up stock job of store %s", store_id)
+            journal = api.Environment(cr, SUPERUSER_ID, {})["seller.stock.change"]
+            if store_id is None:
+                journal._seller_enqueue_dispatch()
+            else:
+                journal._seller_stores_to_push(store_ids=[store_id])._seller_enqueue_stock()
+    except Exception:
+        _logger.exception("seller_mode: could not queue stock work after commit (store %s)", store_id)

@@ -19,7 +19,7 @@ from .. import adapters
 from ..adapters.base import AdapterError, AuthError, RetryableError
 from ..fields import BigInteger
 from ..tools import parse_time, plain_words, seller_delay, utcnow
-from .seller_stock_change import _follow_up
+from .seller_stock_change import _queue_after_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -941,7 +941,7 @@ class SellerStore(models.Model):
         except psycopg2.errors.SerializationFailure as exc:
             raise RetryableJobError("a stock push to %s ended meanwhile" % self.name, seconds=1,
                                     ignore_retry=True) from exc
-        self.env.cr.postcommit.add(partial(_follow_up, self.env.cr.dbname, self.id))
+        self.env.cr.postcommit.add(partial(_queue_after_commit, self.env.cr.dbname, self.id))
         return True
 
     def _seller_stock_done(self, snapshot, full_revision):
