@@ -9,7 +9,9 @@ from ..tools import seller_delay
 
 _logger = logging.getLogger(__name__)
 
-PRECOMMIT_KEY = "seller_mode.changed_product_ids"
+PRECOMMIT_KEY = "seller_mode.free_stock_tally"
+# Below this, a change of free quantity is rounding noise (quantities are rounded to the UoM far above it).
+FREE_QTY_EPSILON = 1e-6
 
 # Journal rows (c) a store's (st) last push did not see: written by a
 # transaction outside its snapshot, that is not finished then or later.
@@ -45,22 +47,25 @@ class SellerStockChange(models.Model):
     _product_unique = models.Constraint("UNIQUE(product_id)", "One journal row per variant.")
 
     @api.model
-    def _seller_record(self, product_ids):
-        """Note, for the end of the current transaction, that the free stock
-        of these variants changed. Written once per transaction, in one
-        statement, whatever the number of quants touched or of stores."""
-        if not product_ids:
+    def _seller_tally(self, deltas):
+        """Add {(variant id, location id): change of free quantity} to the
+        current transaction's tally. At its end, the variants with a change
+        left anywhere are journaled, in one statement, whatever the number of
+        quants touched or of stores."""
+        if not deltas:
             return
         cr = self.env.cr
-        pending = cr.precommit.data.get(PRECOMMIT_KEY)
-        if pending is None:
-            pending = cr.precommit.data[PRECOMMIT_KEY] = set()
+        tally = cr.precommit.data.get(PRECOMMIT_KEY)
+        if tally is None:
+            tally = cr.precommit.data[PRECOMMIT_KEY] = {}
             cr.precommit.add(self._seller_flush)
-        pending.update(product_ids)
+        for key, delta in deltas.items():
+            tally[key] = tally.get(key, 0.0) + delta
 
     @api.model
     def _seller_flush(self):
-        product_ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, None)
+        tally = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, None) or {}
+        product_ids = {product_id for (product_id, _location_id), delta in tally.items() if abs(delta) > FREE_QTY_EPSILON}
         if not product_ids:
             return
         self.env.cr.execute(
@@ -118,14 +123,19 @@ class SellerStockChange(models.Model):
                AND (st.stock_revision > st.stock_pushed_revision
                     OR EXISTS (SELECT 1
                                  FROM seller_stock_change c
-                                 JOIN seller_share_variant v ON v.product_id = c.product_id AND v.active
+                                 JOIN seller_share_variant v ON v.product_id = c.product_id
+                                                            AND v.store_id = st.id AND v.active
                                  JOIN seller_share s ON s.id = v.share_id AND s.active
-                                WHERE s.store_id = st.id AND """ + UNSEEN + """))
-               AND 'seller_mode.stock.' || st.id NOT IN (
-                        SELECT identity_key FROM queue_job
-                         WHERE identity_key IS NOT NULL
-                           AND (state IN ('pending', 'enqueued', 'wait_dependencies')
-                                OR (%(skip_running)s AND state = 'started')))
+                                WHERE """ + UNSEEN + """))
+               -- each test fits one of queue_job's indexes (identity key of waiting jobs; state)
+               AND NOT EXISTS (SELECT 1
+                                 FROM queue_job job
+                                WHERE job.identity_key = 'seller_mode.stock.' || st.id
+                                  AND job.state IN ('pending', 'enqueued', 'wait_dependencies'))
+               AND NOT (%(skip_running)s AND EXISTS (SELECT 1
+                                                      FROM queue_job job
+                                                     WHERE job.state = 'started'
+                                                       AND job.identity_key = 'seller_mode.stock.' || st.id))
             """,
             {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running},
         )
@@ -147,10 +157,10 @@ class SellerStockChange(models.Model):
             """
             SELECT v.id, c.changed_at
               FROM seller_store st
-              JOIN seller_share s ON s.store_id = st.id AND s.active
-              JOIN seller_share_variant v ON v.share_id = s.id AND v.active
-              JOIN seller_stock_change c ON c.product_id = v.product_id
-             WHERE st.id = %s AND """ + UNSEEN + """
+              JOIN seller_stock_change c ON """ + UNSEEN + """
+              JOIN seller_share_variant v ON v.product_id = c.product_id AND v.store_id = st.id AND v.active
+              JOIN seller_share s ON s.id = v.share_id AND s.active
+             WHERE st.id = %s
              ORDER BY v.id
             """,
             [store.id],

@@ -59,6 +59,23 @@ class TestStockChange(SellerModeCase):
         self.env.cr.execute("SELECT product_id, count(*) FROM seller_stock_change GROUP BY product_id HAVING count(*) > 1")
         self.assertFalse(self.env.cr.fetchall())
 
+    def test_validating_a_reserved_delivery_journals_nothing(self):
+        free_before = self.store._seller_available_qty(self.p1)[self.p1.id]
+        picking = self.make_picking("out", {self.p1: 2}, validate=False)
+        self.assertEqual(self.pending()[self.store], {"P1"})  # reserved: two units less to show
+        self.assertEqual(self.store._seller_available_qty(self.p1)[self.p1.id], free_before - 2)
+        self.forget_changes()
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        # The units left the quantity and the reservation together: nothing a store shows moved.
+        self.assertEqual(self.pending()[self.store], set())
+        self.assertEqual(self.store._seller_available_qty(self.p1)[self.p1.id], free_before - 2)
+        # Reserved and validated in one transaction: the units leave free stock.
+        self.make_picking("out", {self.p2: 1})
+        self.assertEqual(self.pending()[self.store], {"P2"})
+
     def test_unlink_of_a_quant_counts(self):
         quant = self.env["stock.quant"].search([("product_id", "=", self.p1.id)])
         self.forget_changes()
