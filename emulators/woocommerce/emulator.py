@@ -17,7 +17,6 @@ import requests
 
 from ..core import (
     Emulator,
-    Response,
     WebhookDelivery,
     WebhookSender,
     hmac_sha256_base64,

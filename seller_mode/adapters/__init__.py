@@ -8,6 +8,9 @@ from .base import (  # noqa: F401
     StoreAdapter,
 )
 
+# The platforms there is an adapter for: (code, label), as Odoo selections take them.
+PLATFORMS = [("shopify", "Shopify"), ("woocommerce", "WooCommerce")]
+
 
 def get_adapter(platform, url, credentials, timeout=10.0):
     """The adapter of one store."""

@@ -83,21 +83,37 @@ class SellerShareVariant(models.Model):
             requests += -(-len(retry) // BATCH_SIZE[store.platform])
             results = [r for r in results if not r.stale] + adapter.set_quantities(
                 retry, idempotency_key=_idempotency_key(key_prefix, retry))
-        now = fields.Datetime.now()
-        acknowledged, failed = 0, []
-        by_value = {}  # one write per acknowledged value, not one per line
+        acknowledged, failed = {}, []
         for result in results:
             line = by_ref[result.ref]
             if result.ok:
-                by_value[result.value] = by_value.get(result.value, self.browse()) | line
-                acknowledged += 1
+                acknowledged[line.id] = result.value
             else:
                 # Moved again (another sale): keep what we last set, so the next
                 # try counts every unit sold since.
                 failed.append("%s: %s" % (line.product_id._seller_sku(), result.error or "stale"))
-        for value, lines in by_value.items():
-            lines.write({"last_pushed_qty": value, "qty_known": True, "last_pushed_at": now})
-        return acknowledged, requests, failed, stale
+        self._seller_note_acknowledged(acknowledged)
+        return len(acknowledged), requests, failed, stale
+
+    def _seller_note_acknowledged(self, values):
+        """Remember what the store acknowledged: {line id: quantity}. One
+        plain statement: every stock job of every store ends here, and these
+        fields trigger nothing."""
+        if not values:
+            return
+        lines = self.browse(values)
+        lines.flush_recordset(["last_pushed_qty", "qty_known", "last_pushed_at"])  # a write pending would undo ours
+        self.env.cr.execute(
+            """
+            UPDATE seller_share_variant v
+               SET last_pushed_qty = acknowledged.qty, qty_known = TRUE,
+                   last_pushed_at = %s, write_date = %s, write_uid = %s
+              FROM unnest(%s::int[], %s::int[]) AS acknowledged(id, qty)
+             WHERE v.id = acknowledged.id
+            """,
+            [fields.Datetime.now(), fields.Datetime.now(), self.env.uid, list(values), list(values.values())],
+        )
+        lines.invalidate_recordset(["last_pushed_qty", "qty_known", "last_pushed_at", "write_date", "write_uid"])
 
 
 def _idempotency_key(prefix, items):

@@ -11,6 +11,7 @@ import psycopg2
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -76,9 +77,7 @@ class SellerStore(models.Model):
         tracking=True,
         help="The retailer: it buys from us at wholesale prices and sells in this store.",
     )
-    platform = fields.Selection(
-        [("shopify", "Shopify"), ("woocommerce", "WooCommerce")], required=True, tracking=True
-    )
+    platform = fields.Selection(adapters.PLATFORMS, required=True, tracking=True)
     url = fields.Char(
         string="Store URL",
         tracking=True,
@@ -488,7 +487,7 @@ class SellerStore(models.Model):
         Products whose stock is not tracked get the fixed quantity or are
         left out. Returns {product id: int}.
 
-        Three plain queries whatever the number of products: every stock job
+        Two plain queries whatever the number of products: every stock job
         runs this, for every store, and the ORM's per-record reads were most
         of a job's time."""
         self.ensure_one()
@@ -497,6 +496,8 @@ class SellerStore(models.Model):
         self.env["stock.quant"].flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
         self.env["product.template"].flush_model(["is_storable"])
         self.env["seller.share"].flush_model(["store_id", "product_tmpl_id", "override_stock_max", "stock_max"])
+        self.flush_recordset(["location_ids"])
+        self.env["stock.location"].flush_model(["parent_path"])
         cr = self.env.cr
         cr.execute(
             """
@@ -512,17 +513,25 @@ class SellerStore(models.Model):
         facts = {product_id: (storable, cap) for product_id, storable, cap in cr.fetchall()}
         storable_ids = [product_id for product_id, (storable, _cap) in facts.items() if storable]
         free = {}
-        if storable_ids and self.location_ids:
+        if storable_ids:
+            locations = self._fields["location_ids"]
             cr.execute(
-                """
-                SELECT q.product_id, sum(COALESCE(q.quantity, 0) - COALESCE(q.reserved_quantity, 0))
-                  FROM stock_quant q
-                  JOIN stock_location l ON l.id = q.location_id
-                 WHERE q.product_id = ANY(%s)
-                   AND l.parent_path LIKE ANY(%s)
-              GROUP BY q.product_id
-                """,
-                [storable_ids, [location.parent_path + "%" for location in self.location_ids]],
+                SQL(
+                    """
+                    SELECT q.product_id, sum(COALESCE(q.quantity, 0) - COALESCE(q.reserved_quantity, 0))
+                      FROM stock_quant q
+                      JOIN stock_location l ON l.id = q.location_id
+                     WHERE q.product_id = ANY(%s)
+                       AND l.parent_path LIKE ANY(ARRAY(
+                               SELECT store_location.parent_path || '%%'
+                                 FROM %s rel
+                                 JOIN stock_location store_location ON store_location.id = rel.%s
+                                WHERE rel.%s = %s))
+                  GROUP BY q.product_id
+                    """,
+                    storable_ids, SQL.identifier(locations.relation), SQL.identifier(locations.column2),
+                    SQL.identifier(locations.column1), self.id,
+                )
             )
             free = dict(cr.fetchall())
         result = {}
@@ -743,6 +752,9 @@ class SellerStore(models.Model):
         duration = time.monotonic() - started if started is not None else 0.0
         return self.env["seller.sync.event"].sudo().create({
             "store_id": self.id,
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "platform": self.platform,
             "kind": kind,
             "count": count,
             "batches": batches,

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..adapters import PLATFORMS
+
 
 class SellerSyncEvent(models.Model):
     """The sync log: one row per piece of work done with a store."""
@@ -9,9 +11,11 @@ class SellerSyncEvent(models.Model):
     _order = "started_at desc, id desc"
 
     store_id = fields.Many2one("seller.store", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="store_id.company_id", store=True, index=True)
-    partner_id = fields.Many2one(related="store_id.partner_id", store=True, string="Retailer")
-    platform = fields.Selection(related="store_id.platform", store=True)
+    # The store's, as they were when the event happened; set by the store
+    # (not related fields: their recomputation doubled the cost of a stock job's log line).
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    partner_id = fields.Many2one("res.partner", string="Retailer")
+    platform = fields.Selection(PLATFORMS)
     kind = fields.Selection(
         [
             ("connect", "Connection"),
