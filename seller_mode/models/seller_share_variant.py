@@ -36,6 +36,8 @@ class SellerShareVariant(models.Model):
     _share_product_unique = models.Constraint(
         "UNIQUE(share_id, product_id)", "A variant appears once in a shared product."
     )
+    # Stock jobs go from a changed variant to the store's line: one probe each.
+    _product_store_index = models.Index("(product_id, store_id) WHERE active")
 
     def _seller_price_ref(self):
         """How the store's adapter names this variant's price."""

@@ -13,11 +13,17 @@ PRECOMMIT_KEY = "seller_mode.free_stock_tally"
 # Below this, a change of free quantity is rounding noise (quantities are rounded to the UoM far above it).
 FREE_QTY_EPSILON = 1e-6
 
+# Stores' last pushes, as ``st`` (id, cursor, snapshot) in UNSEEN: each
+# snapshot is parsed once per query, not once per journal row it is checked
+# against (that was most of the dispatcher's time).
+PUSHED = """SELECT id, COALESCE(stock_cursor, 0) AS cursor, stock_snapshot::pg_snapshot AS snapshot
+              FROM seller_store"""
+
 # Journal rows (c) a store's (st) last push did not see: written by a
 # transaction outside its snapshot, that is not finished then or later.
-UNSEEN = """c.transaction_id >= COALESCE(st.stock_cursor, 0)
-            AND (st.stock_snapshot IS NULL
-                 OR NOT pg_visible_in_snapshot(c.transaction_id::text::xid8, st.stock_snapshot::pg_snapshot))"""
+UNSEEN = """c.transaction_id >= st.cursor
+            AND (st.snapshot IS NULL
+                 OR NOT pg_visible_in_snapshot(c.transaction_id::text::xid8, st.snapshot))"""
 
 
 class SellerStockChange(models.Model):
@@ -114,30 +120,39 @@ class SellerStockChange(models.Model):
         change their last push did not see; and no stock job waiting (it
         would absorb a new one: leaving them out here saves building it)."""
         self.env.flush_all()
+        # Driven from the journal rows newer than the oldest cursor (a few,
+        # by the transaction id's index), not from each store's variants
+        # (thousands, mostly unchanged). The cursor goes in as a value: as a
+        # subquery's result, the planner guessed a third of the journal and
+        # read every shared variant.
+        stores = """state = 'connected' AND active AND (%(all)s OR id = ANY(%(store_ids)s))"""
+        params = {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running}
+        self.env.cr.execute("SELECT min(COALESCE(stock_cursor, 0)) FROM seller_store WHERE " + stores, params)
+        params["since"] = self.env.cr.fetchone()[0] or 0
         self.env.cr.execute(
             """
-            SELECT st.id
-              FROM seller_store st
-             WHERE st.state = 'connected' AND st.active
-               AND (%(all)s OR st.id = ANY(%(store_ids)s))
-               AND (st.stock_revision > st.stock_pushed_revision
-                    OR EXISTS (SELECT 1
-                                 FROM seller_stock_change c
-                                 JOIN seller_share_variant v ON v.product_id = c.product_id
-                                                            AND v.store_id = st.id AND v.active
-                                 JOIN seller_share s ON s.id = v.share_id AND s.active
-                                WHERE """ + UNSEEN + """))
+            WITH st AS MATERIALIZED (""" + PUSHED + """ WHERE """ + stores + """)
+            SELECT store.id
+              FROM seller_store store
+             WHERE store.id IN (SELECT id FROM st)
+               AND (store.stock_revision > store.stock_pushed_revision
+                    OR store.id IN (
+                        SELECT v.store_id
+                          FROM st
+                          JOIN seller_stock_change c ON c.transaction_id >= %(since)s AND """ + UNSEEN + """
+                          JOIN seller_share_variant v ON v.product_id = c.product_id AND v.store_id = st.id AND v.active
+                          JOIN seller_share s ON s.id = v.share_id AND s.active))
                -- each test fits one of queue_job's indexes (identity key of waiting jobs; state)
                AND NOT EXISTS (SELECT 1
                                  FROM queue_job job
-                                WHERE job.identity_key = 'seller_mode.stock.' || st.id
+                                WHERE job.identity_key = 'seller_mode.stock.' || store.id
                                   AND job.state IN ('pending', 'enqueued', 'wait_dependencies'))
                AND NOT (%(skip_running)s AND EXISTS (SELECT 1
                                                       FROM queue_job job
                                                      WHERE job.state = 'started'
-                                                       AND job.identity_key = 'seller_mode.stock.' || st.id))
+                                                       AND job.identity_key = 'seller_mode.stock.' || store.id))
             """,
-            {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running},
+            params,
         )
         return self.env["seller.store"].browse([row[0] for row in self.env.cr.fetchall()])
 
@@ -155,15 +170,15 @@ class SellerStockChange(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """
+            WITH st AS MATERIALIZED (""" + PUSHED + """ WHERE id = %s)
             SELECT v.id, c.changed_at
-              FROM seller_store st
-              JOIN seller_stock_change c ON """ + UNSEEN + """
+              FROM st
+              JOIN seller_stock_change c ON c.transaction_id >= %s AND """ + UNSEEN + """
               JOIN seller_share_variant v ON v.product_id = c.product_id AND v.store_id = st.id AND v.active
               JOIN seller_share s ON s.id = v.share_id AND s.active
-             WHERE st.id = %s
              ORDER BY v.id
             """,
-            [store.id],
+            [store.id, store.stock_cursor or 0],  # the cursor as a value: see _seller_stores_to_push
         )
         rows = self.env.cr.fetchall()
         oldest = min((row[1] for row in rows if row[1]), default=None)
