@@ -83,6 +83,17 @@ def rounded(value, digits=3):
     return None if value is None else round(value, digits)
 
 
+def cpu_busy_seconds():
+    """CPU time the whole machine spent busy so far (all cores, every
+    process: Odoo, PostgreSQL, the emulators, the client), from /proc/stat.
+    Two readings over a phase tell how many cores it kept busy: whether a
+    figure measured the code or a saturated machine."""
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 # ====================================================================== cleanup
 
 class Cleanup(contextlib.ExitStack):

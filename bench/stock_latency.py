@@ -285,11 +285,13 @@ class Bench:
                     with self.change_lock:
                         self.busy.discard(sku)
 
+        busy_before, wall_before = harness.cpu_busy_seconds(), time.time()
         pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
         for t in pool:
             t.start()
         for t in pool:
             t.join()
+        busy_cores = (harness.cpu_busy_seconds() - busy_before) / (time.time() - wall_before)
         if errors:
             raise RuntimeError("%d change(s) failed, first: %s" % (len(errors), errors[0]))
         elapsed = max(c["commit"] for c in done) - start if done else 0
@@ -298,7 +300,8 @@ class Bench:
         return done, {"achieved_rate": round(len(done) / elapsed, 2) if elapsed else None,
                       "change_rpc_p50_s": harness.rounded(harness.percentile([c["rpc_s"] for c in done], 50)),
                       "change_rpc_p95_s": harness.rounded(harness.percentile([c["rpc_s"] for c in done], 95)),
-                      "late_p95_s": harness.rounded(harness.percentile(late, 95))}
+                      "late_p95_s": harness.rounded(harness.percentile(late, 95)),
+                      "busy_cores": round(busy_cores, 2), "cores": os.cpu_count()}
 
     # ------------------------------------------------------------ measuring
     def fetch_rows(self, since):
@@ -526,6 +529,8 @@ def main():
                 "late_p95_s": pace["late_p95_s"],
                 "change_rpc_p50_s": pace["change_rpc_p50_s"],
                 "change_rpc_p95_s": pace["change_rpc_p95_s"],
+                "busy_cores": pace["busy_cores"],
+                "cores": pace["cores"],
                 "unacknowledged": missing,
                 "stores": len(bench.tenants),
                 "shopify_stores": args.shopify_stores,
@@ -548,7 +553,8 @@ def main():
                 bench.server.wait_jobs_idle(timeout=args.timeout)
                 figures = bench.summary(lags)
                 rounds.append({"rate": rate, "achieved_rate": pace["achieved_rate"], "p95_s": figures["p95_s"],
-                               "p99_s": figures["p99_s"], "unacknowledged": missing})
+                               "p99_s": figures["p99_s"], "unacknowledged": missing,
+                               "busy_cores": pace["busy_cores"]})
                 log("  -> %s" % rounds[-1])
                 if missing or figures["p95_s"] is None or figures["p95_s"] > 1.0:
                     break
