@@ -51,7 +51,7 @@ from tools.odoo_tests import odoo_command, odoo_options  # noqa: E402
 
 API_KEY = "seller-mode-app"
 API_SECRET = "seller-mode-secret"
-DEFAULT_CHANNELS = "root:6,root.seller_mode.stock:4,root.seller_mode.catalog:2,root.seller_mode.orders:2"
+DEFAULT_CHANNELS = "root:6,root.seller_mode.stock:4,root.seller_mode.catalog:2,root.seller_mode.orders:2,root.seller_mode.poll:1"
 
 
 def log(name, message):
@@ -81,6 +81,16 @@ def percentile(values, p):
 
 def rounded(value, digits=3):
     return None if value is None else round(value, digits)
+
+
+def postpone_reconciliation(server):
+    """As if the hourly stock reconciliation had just run: its first run,
+    due at install, would otherwise land in a measured phase (it reads every
+    store's quantities and imports the orders waiting there)."""
+    cron = server.rpc("ir.model.data", "check_object_reference", "seller_mode",
+                      "seller_store_cron_reconcile_stock")[1]
+    server.rpc("ir.cron", "write", [cron],
+               {"nextcall": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 3600))})
 
 
 def cpu_busy_seconds():

@@ -108,6 +108,7 @@ def main():
         store_ids, product_ids = setup["stores"], setup["products"]
         stack.callback(server.stop)
         server.start()
+        harness.postpone_reconciliation(server)
         connected = harness.connect_stores(server, list(store_ids.values()))
         server.wait_jobs_idle(timeout=120)
         # seed the stores (allocation: all our stock), share by SQL

@@ -68,8 +68,8 @@ WOO_ITEM_S = 0.019  # emulator LATENCY["batch_update"]
 # As production runs it (README): prefork workers, more of them than the
 # channels' capacity, for the users' requests (here the client's) and webhooks.
 FULL_WORKERS, QUICK_WORKERS = 40, 12
-FULL_CHANNELS = "root:22,root.seller_mode.stock:20,root.seller_mode.catalog:1,root.seller_mode.orders:1"
-QUICK_CHANNELS = "root:8,root.seller_mode.stock:6,root.seller_mode.catalog:1,root.seller_mode.orders:1"
+FULL_CHANNELS = "root:22,root.seller_mode.stock:20,root.seller_mode.catalog:1,root.seller_mode.orders:1,root.seller_mode.poll:1"
+QUICK_CHANNELS = "root:8,root.seller_mode.stock:6,root.seller_mode.catalog:1,root.seller_mode.orders:1,root.seller_mode.poll:1"
 
 
 def log(message):
@@ -137,12 +137,7 @@ class Bench:
         stack.callback(self.server.stop)
         self.server.start()
         log("Odoo up at %s (workers %d, channels %s)" % (self.server.url, args.workers, args.channels))
-        # As if the hourly reconciliation had just run: its first run, due at
-        # install, would otherwise land in the measured phase.
-        cron = self.server.rpc("ir.model.data", "check_object_reference", "seller_mode",
-                               "seller_store_cron_reconcile_stock")[1]
-        self.server.rpc("ir.cron", "write", [cron], {"nextcall": time.strftime("%Y-%m-%d %H:%M:%S",
-                                                                                time.gmtime(time.time() + 3600))})
+        harness.postpone_reconciliation(self.server)
         connected = harness.connect_stores(self.server, list(self.store_ids.values()))
         self.server.wait_jobs_idle(timeout=120)
         log("stores connected")

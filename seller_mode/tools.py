@@ -31,7 +31,7 @@ def plain_words(message):
 
 def seller_delay(records, channel, key, description, **options):
     """``records.with_delay()`` on one of Seller Mode's job channels
-    (``root.seller_mode.<channel>``: stock, catalog or orders), keyed
+    (``root.seller_mode.<channel>``: stock, catalog, orders or poll), keyed
     ``seller_mode.<key>`` so that a job already waiting absorbs the new one."""
     return records.with_delay(
         channel="root.seller_mode.%s" % channel,

@@ -128,7 +128,7 @@ def main():
         # As in production (README): prefork workers, the job runner in its
         # own process, each Seller Mode channel with its own capacity.
         env["ODOO_QUEUE_JOB_CHANNELS"] = (
-            "root:4,root.seller_mode.stock:2,root.seller_mode.catalog:1,root.seller_mode.orders:1"
+            "root:4,root.seller_mode.stock:2,root.seller_mode.catalog:1,root.seller_mode.orders:1,root.seller_mode.poll:1"
         )
         env["ODOO_QUEUE_JOB_PORT"] = str(args.port)
         server = subprocess.Popen(odoo_command(args.db, [

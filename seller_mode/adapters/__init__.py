@@ -6,6 +6,7 @@ from .base import (  # noqa: F401
     PermanentError,
     RetryableError,
     StoreAdapter,
+    ThrottledError,
 )
 
 # The platforms there is an adapter for: (code, label), as Odoo selections take them.

@@ -28,6 +28,11 @@ class RetryableError(AdapterError):
         self.wait = wait
 
 
+class ThrottledError(RetryableError):
+    """The store's rate limit: try later. Not a fault, so a job that meets
+    it keeps its retries for real failures."""
+
+
 class AuthError(AdapterError):
     pass
 

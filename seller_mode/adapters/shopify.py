@@ -31,7 +31,7 @@ import requests
 from . import shopify_queries as Q
 from .base import (
     Address, AuthError, OrderLine, OrderPayload, PermanentError, PushResult, QtyResult, RemoteVariant, RetryableError,
-    StoreAdapter, WebhookEvent,
+    StoreAdapter, ThrottledError, WebhookEvent,
 )
 
 _logger = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class ShopifyAdapter(StoreAdapter):
                 self._sleep(pause)
             sent_at = time.monotonic()
             self.stats["calls"] += 1
-            retry_after = None
+            retry_after, rate_limited = None, False
             try:
                 r = self.session.post(self.endpoint, json=payload, timeout=self.timeout)
             except requests.Timeout as exc:
@@ -267,6 +267,7 @@ class ShopifyAdapter(StoreAdapter):
                 if r.status_code in (401, 403):
                     raise AuthError("Shopify refused the credentials (HTTP %d): %s" % (r.status_code, r.text[:200]))
                 if r.status_code == 429 or r.status_code >= 500:
+                    rate_limited = r.status_code == 429
                     last = "Shopify HTTP %d: %s" % (r.status_code, r.text[:200])
                     retry_after = _float(r.headers.get("Retry-After"))
                     if r.status_code >= 500 and not safe:
@@ -295,7 +296,7 @@ class ShopifyAdapter(StoreAdapter):
                             pause = max(0.05, (need - avail) / rate + 0.05)
                             last = "Shopify THROTTLED (cost %s, available %s)" % (need, avail)
                             if throttled >= self.max_throttled:
-                                raise RetryableError(last, pause)
+                                raise ThrottledError(last, pause)
                             self._sleep(pause)
                             continue
                         if errors:
@@ -319,7 +320,7 @@ class ShopifyAdapter(StoreAdapter):
             self.stats["retries"] += 1
             pause = retry_after if retry_after is not None else wait * (1 + random.random() * 0.2)
             if attempts >= self.max_attempts or pause > self.max_wait:
-                raise RetryableError(last, max(pause, 1.0))
+                raise (ThrottledError if rate_limited else RetryableError)(last, max(pause, 1.0))
             self._sleep(pause)
             wait = min(wait * 2, self.max_wait)
 

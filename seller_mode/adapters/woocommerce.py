@@ -50,6 +50,7 @@ from .base import (
     RemoteVariant,
     RetryableError,
     StoreAdapter,
+    ThrottledError,
     WebhookEvent,
 )
 
@@ -269,8 +270,9 @@ class WooCommerceAdapter(StoreAdapter):
     # ============================================================ HTTP
     def _request(self, method, endpoint, params=None, data=None):
         """One REST call with retries; returns the requests.Response (2xx/3xx)."""
-        last_message, wait = "", 5.0
+        last_message, wait, rate_limited = "", 5.0, False
         for attempt in range(self.max_attempts):
+            rate_limited = False
             kwargs = {"params": dict(params)} if params else {}
             try:
                 if method in ("post", "put"):
@@ -289,6 +291,7 @@ class WooCommerceAdapter(StoreAdapter):
                 if status in (401, 403):
                     raise AuthError("%s [%s]" % (message, code))
                 if status == 429 or status >= 500:
+                    rate_limited = status == 429
                     retry_after = _header(response.headers, "Retry-After")
                     try:
                         wait = max(float(retry_after), 0.0)
@@ -303,7 +306,7 @@ class WooCommerceAdapter(StoreAdapter):
                 time.sleep(wait)
             elif wait > self.max_sleep:
                 break
-        raise RetryableError(last_message, wait=max(wait, 1.0))
+        raise (ThrottledError if rate_limited else RetryableError)(last_message, wait=max(wait, 1.0))
 
     @staticmethod
     def _error_of(response):

@@ -17,7 +17,7 @@ from odoo.tools.safe_eval import safe_eval
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import adapters
-from ..adapters.base import AdapterError, AuthError, RetryableError
+from ..adapters.base import AdapterError, AuthError, RetryableError, ThrottledError
 from ..fields import BigInteger
 from ..tools import parse_time, plain_words, seller_delay, utcnow
 from .seller_stock_change import _queue_after_commit
@@ -722,7 +722,9 @@ class SellerStore(models.Model):
     def _seller_handle_adapter_error(self, exc, kind, started, reference=None):
         """What a job does when the store refuses: retry later, or put the store in error."""
         if isinstance(exc, RetryableError):
-            raise RetryableJobError(str(exc), seconds=max(int(exc.wait), 1)) from exc
+            # A rate limit is the store saying "later", not a failure: it spends no retry.
+            raise RetryableJobError(str(exc), seconds=max(int(exc.wait), 1),
+                                    ignore_retry=isinstance(exc, ThrottledError)) from exc
         message = str(exc)
         if isinstance(exc, AuthError):
             self._seller_set_error(self.env._("The store refused our credentials: %s", message))
@@ -1000,7 +1002,7 @@ class SellerStore(models.Model):
     def _seller_enqueue_poll(self):
         for store in self:
             seller_delay(
-                store, "orders", "poll.%d" % store.id,
+                store, "poll", "poll.%d" % store.id,
                 "Look for new orders in %s" % store.name,
             )._seller_job_poll_orders()
 

@@ -3,6 +3,8 @@ import time
 
 from odoo.tests import tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from .common import StoreCase
 from .retailer import WOO_SHIPPING, ShopifyRetailer, WooRetailer, shopify_place_order
 
@@ -274,3 +276,15 @@ class TestOrders(StoreCase):
         self.assertIn("Paris", html)
         self.assertNotIn(self.company.name, html)
         self.assertNotIn("20.00", html)  # no prices
+
+    def test_a_rate_limit_spends_no_retry_a_fault_does(self):
+        self.shopify.set_faults("retailer-a", throttle_next=4)  # every attempt the adapter makes
+        with self.assertRaises(RetryableJobError) as caught:
+            self.shop_store._seller_job_poll_orders()
+        self.assertTrue(caught.exception.ignore_retry)
+        self.shopify.set_faults("retailer-a", throttle_next=0, error_rate=1.0)
+        with self.assertRaises(RetryableJobError) as caught:
+            self.shop_store._seller_job_poll_orders()
+        self.assertFalse(caught.exception.ignore_retry)
+        self.shopify.set_faults("retailer-a", error_rate=0.0)
+        self.assertIn("queued", self.shop_store._seller_job_poll_orders())

@@ -17,7 +17,7 @@ import requests
 from odoo.addons.seller_mode.adapters import get_adapter
 from odoo.addons.seller_mode.adapters import shopify as shopify_mod
 from odoo.addons.seller_mode.adapters.base import (
-    AuthError, ImagePayload, OrderPayload, PermanentError, ProductPayload, QtyItem, RetryableError, Tracking,
+    AuthError, ImagePayload, OrderPayload, PermanentError, ProductPayload, QtyItem, RetryableError, ThrottledError, Tracking,
     VariantPayload,
 )
 from odoo.addons.seller_mode.adapters.shopify import ShopifyAdapter
@@ -314,6 +314,7 @@ def test_faults_retried_then_retryable(emu):
     with pytest.raises(RetryableError) as exc:
         ad.verify()
     assert exc.value.wait > 0
+    assert not isinstance(exc.value, ThrottledError)  # a fault spends a job's retries
     assert ad.stats["calls"] == ad.max_attempts
     emu.set_faults("flt", error_rate=0.0, hang_next=1, hang_seconds=1.0)
     assert ad.verify()["name"] == "flt"  # the hung call timed out and was retried
@@ -327,7 +328,7 @@ def test_faults_retried_then_retryable(emu):
     assert time.monotonic() - t0 >= 1.9
     emu.set_faults("flt", throttle_next=5)
     ad.max_wait = 1.0
-    with pytest.raises(RetryableError) as exc:
+    with pytest.raises(ThrottledError) as exc:  # a rate limit does not
         ad.verify()
     assert exc.value.wait >= 2.0
     emu.set_faults("flt", throttle_next=0, token_revoked=True)

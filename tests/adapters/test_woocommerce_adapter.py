@@ -22,6 +22,7 @@ from odoo.addons.seller_mode.adapters.base import (
     ProductPayload,
     QtyItem,
     RetryableError,
+    ThrottledError,
     Tracking,
     VariantPayload,
 )
@@ -165,8 +166,9 @@ def test_5xx_throttle_and_hang_are_retried_then_retryable(site):
     adapter = site.adapter(timeout=0.4)
     site.emu.set_faults(site.name, error_rate=1.0)
     mark = site.mark()
-    with pytest.raises(RetryableError):
+    with pytest.raises(RetryableError) as caught:
         adapter.read_quantities(["12"])
+    assert not isinstance(caught.value, ThrottledError)  # a fault spends a job's retries
     assert len(site.calls(mark)) == adapter.max_attempts == 3
     site.emu.set_faults(site.name, error_rate=0.0, throttle_next=1)
     started = time.monotonic()
@@ -178,7 +180,12 @@ def test_5xx_throttle_and_hang_are_retried_then_retryable(site):
         adapter.read_quantities(["12"])
     assert caught.value.wait > 0
     assert time.monotonic() - started < 5
-    site.emu.set_faults(site.name, hang_next=0)
+    site.emu.set_faults(site.name, hang_next=0, throttle_next=5)
+    adapter.max_sleep = 1.0  # Retry-After (2 s) longer than it may sleep: at once, a rate limit
+    with pytest.raises(ThrottledError) as caught:
+        adapter.read_quantities(["12"])
+    assert caught.value.wait >= 2.0
+    site.emu.set_faults(site.name, throttle_next=0)
 
 
 # ---------------------------------------------------------------- catalog
