@@ -55,6 +55,13 @@ WOO_ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "address_1": "12 An
                "postcode": "97201", "country": "US", "state": "OR", "phone": "+15035550100"}
 
 
+# As production runs it (README): prefork workers, more of them than the
+# channels take, imports with room to run side by side.
+WORKERS = 16
+CHANNELS = ("root:14,root.seller_mode.stock:4,root.seller_mode.catalog:1,"
+            "root.seller_mode.orders:8,root.seller_mode.poll:1")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -64,8 +71,8 @@ def main():
     parser.add_argument("--poll", type=float, default=10.0, help="seconds between order polls of every store")
     parser.add_argument("--quiet", type=float, default=120.0)
     parser.add_argument("--timeout", type=float, default=600.0)
-    parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--channels", default=harness.DEFAULT_CHANNELS)
+    parser.add_argument("--workers", type=int, default=WORKERS, help="Odoo --workers (0: threaded)")
+    parser.add_argument("--channels", default=CHANNELS)
     parser.add_argument("--duplicate-rate", type=float, default=0.1)
     parser.add_argument("--drop-rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)

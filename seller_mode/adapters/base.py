@@ -147,7 +147,9 @@ class OrderLine:
 class OrderPayload:
     remote_id: str  # Shopify order gid; WooCommerce order id
     name: str  # the store's order number as shown to people ("#1001")
-    status: str  # "requested" (ours to fulfil), "cancel_requested", "cancelled", "other"
+    # "requested" (ours to fulfil), "accepted" (ours, already accepted: an import
+    # whose transaction failed after accepting it), "cancel_requested", "cancelled", "other"
+    status: str
     created_at: str = ""  # ISO 8601 UTC
     updated_at: str = ""
     currency: str = ""

@@ -871,6 +871,8 @@ class ShopifyAdapter(StoreAdapter):
                 order.status = "cancel_requested"
             elif rs == "SUBMITTED" and order.status != "cancel_requested" and fo["status"] not in ("CLOSED", "CANCELLED"):
                 order.status = "requested"
+            elif rs == "ACCEPTED" and order.status == "other" and fo["status"] not in ("CLOSED", "CANCELLED"):
+                order.status = "accepted"
             for li in fo["lineItems"]["nodes"]:
                 price = (((li.get("lineItem") or {}).get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
                 variant = li.get("variant") or {}

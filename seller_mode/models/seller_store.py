@@ -1094,7 +1094,9 @@ class SellerStore(models.Model):
             return self._seller_store_cancelled(adapter, order, payload)
         if order:
             return "already imported as %s" % order.name
-        if payload.status != "requested":
+        # "accepted" with no sale order: accepted in the store by an import
+        # whose transaction then failed; importing it now loses nothing.
+        if payload.status not in ("requested", "accepted"):
             return "%s (%s)" % (NOT_READY, payload.status)
         order = self._seller_create_order(payload)
         if not order:
@@ -1110,7 +1112,8 @@ class SellerStore(models.Model):
         if not self.auto_confirm_orders:
             return "recorded as %s, to confirm" % order.name
         order.action_confirm()
-        adapter.accept(payload)
+        if payload.status == "requested":
+            adapter.accept(payload)
         now = utcnow()
         ordered_at = order.seller_ordered_at
         self._seller_log_event(

@@ -94,6 +94,20 @@ class TestOrders(StoreCase):
         event = self.env["seller.sync.event"].search([("kind", "=", "order"), ("store_id", "=", self.shop_store.id)])
         self.assertEqual(len(event), 1)
 
+    def test_shopify_order_accepted_by_an_import_that_rolled_back_is_imported(self):
+        mug_line = self.line_of(self.shop_store, self.mug)
+        placed = shopify_place_order(self.shopify_retailer, [(mug_line.remote_variant_id, 1)])
+        remote_id = placed["id"]
+        adapter = self.shop_store._seller_adapter()
+        # An import accepted the request, then its transaction failed to commit.
+        adapter.accept(adapter.fetch_order(remote_id))
+        self.assertEqual(adapter.fetch_order(remote_id).status, "accepted")
+        result = self.shop_store._seller_job_import_order(remote_id)
+        order = self.orders_of(self.shop_store)
+        self.assertEqual(len(order), 1, result)
+        self.assertEqual(order.state, "sale")
+        self.assertIn("already imported", self.shop_store._seller_job_import_order(remote_id))
+
     def test_shopify_partial_shipment_then_backorder(self):
         placed = shopify_place_order(self.shopify_retailer, [
             (self.line_of(self.shop_store, self.mug).remote_variant_id, 3),
