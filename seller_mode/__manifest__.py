@@ -2,7 +2,7 @@
     "name": "Seller Mode",
     "summary": "Dropship to retailers' Shopify and WooCommerce stores: shared catalog, "
     "per-retailer prices and MAP, live stock within allocations, orders back as sale orders",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Seller Mode",
