@@ -29,13 +29,19 @@ def plain_words(message):
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def seller_identity_key(key):
+    """The queue_job identity key Seller Mode gives a job: ``seller_mode.<key>``
+    (SQL that looks for a store's waiting job builds the same)."""
+    return "seller_mode.%s" % key
+
+
 def seller_delay(records, channel, key, description, **options):
     """``records.with_delay()`` on one of Seller Mode's job channels
     (``root.seller_mode.<channel>``: stock, catalog, orders or poll), keyed
     ``seller_mode.<key>`` so that a job already waiting absorbs the new one."""
     return records.with_delay(
         channel="root.seller_mode.%s" % channel,
-        identity_key="seller_mode.%s" % key,
+        identity_key=seller_identity_key(key),
         description=description,
         **options,
     )

@@ -104,6 +104,7 @@ class SellerShareVariant(models.Model):
         if not values:
             return
         lines = self.browse(values)
+        now = fields.Datetime.now()
         lines.flush_recordset(["last_pushed_qty", "qty_known", "last_pushed_at"])  # a write pending would undo ours
         self.env.cr.execute(
             """
@@ -113,7 +114,7 @@ class SellerShareVariant(models.Model):
               FROM unnest(%s::int[], %s::int[]) AS acknowledged(id, qty)
              WHERE v.id = acknowledged.id
             """,
-            [fields.Datetime.now(), fields.Datetime.now(), self.env.uid, list(values), list(values.values())],
+            [now, now, self.env.uid, list(values), list(values.values())],
         )
         lines.invalidate_recordset(["last_pushed_qty", "qty_known", "last_pushed_at", "write_date", "write_uid"])
 

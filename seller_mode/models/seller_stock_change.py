@@ -5,11 +5,13 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.registry import Registry
 
 from ..fields import BigInteger
-from ..tools import seller_delay
+from ..tools import seller_delay, seller_identity_key
 
 _logger = logging.getLogger(__name__)
 
 PRECOMMIT_KEY = "seller_mode.free_stock_tally"
+# A store's stock job is keyed STOCK_JOB_KEY % store id (see seller_delay).
+STOCK_JOB_KEY = "stock.%d"
 # Below this, a change of free quantity is rounding noise (quantities are rounded to the UoM far above it).
 FREE_QTY_EPSILON = 1e-6
 
@@ -126,7 +128,8 @@ class SellerStockChange(models.Model):
         # subquery's result, the planner guessed a third of the journal and
         # read every shared variant.
         stores = """state = 'connected' AND active AND (%(all)s OR id = ANY(%(store_ids)s))"""
-        params = {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running}
+        params = {"all": store_ids is None, "store_ids": list(store_ids or []), "skip_running": skip_running,
+                  "stock_key": seller_identity_key(STOCK_JOB_KEY.replace("%d", ""))}  # the key, less the store id
         self.env.cr.execute("SELECT min(COALESCE(stock_cursor, 0)) FROM seller_store WHERE " + stores, params)
         params["since"] = self.env.cr.fetchone()[0] or 0
         self.env.cr.execute(
@@ -145,12 +148,12 @@ class SellerStockChange(models.Model):
                -- each test fits one of queue_job's indexes (identity key of waiting jobs; state)
                AND NOT EXISTS (SELECT 1
                                  FROM queue_job job
-                                WHERE job.identity_key = 'seller_mode.stock.' || store.id
+                                WHERE job.identity_key = %(stock_key)s || store.id
                                   AND job.state IN ('pending', 'enqueued', 'wait_dependencies'))
                AND NOT (%(skip_running)s AND EXISTS (SELECT 1
                                                       FROM queue_job job
                                                      WHERE job.state = 'started'
-                                                       AND job.identity_key = 'seller_mode.stock.' || store.id))
+                                                       AND job.identity_key = %(stock_key)s || store.id))
             """,
             params,
         )

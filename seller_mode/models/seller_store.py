@@ -20,7 +20,7 @@ from .. import adapters
 from ..adapters.base import AdapterError, AuthError, RetryableError, ThrottledError
 from ..fields import BigInteger
 from ..tools import parse_time, plain_words, seller_delay, utcnow
-from .seller_stock_change import _queue_after_commit
+from .seller_stock_change import STOCK_JOB_KEY, _queue_after_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -830,7 +830,7 @@ class SellerStore(models.Model):
     def _seller_enqueue_stock(self, eta=None):
         for store in self.filtered(lambda s: s.state == "connected"):
             seller_delay(
-                store, "stock", "stock.%d" % store.id,
+                store, "stock", STOCK_JOB_KEY % store.id,
                 "Push stock to %s" % store.name, eta=eta, priority=5,
             )._seller_job_push_stock()
 
